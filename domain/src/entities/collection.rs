@@ -1,0 +1,21 @@
+//! Table `collections`.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "collections")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub entity_id: i64,
+    pub name: String,
+    pub description: String,
+    pub private: bool,
+    pub owner_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,64 @@
+//! The domain's one error type. Every protocol adapter maps it to its own wire format in
+//! exactly one function; internal causes are logged there and never shown to clients.
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("sha256 mismatch: expected {expected}, received {actual}")]
+    DigestMismatch { expected: String, actual: String },
+    #[error("size mismatch: expected {expected} bytes, received {actual}")]
+    SizeMismatch { expected: u64, actual: u64 },
+    #[error("requested range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("upload interrupted: {0}")]
+    Interrupted(String),
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl From<StoreError> for DomainError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => DomainError::NotFound("blob".into()),
+            StoreError::DigestMismatch { expected, actual } => {
+                DomainError::DigestMismatch { expected, actual }
+            }
+            StoreError::SizeMismatch { expected, actual } => {
+                DomainError::SizeMismatch { expected, actual }
+            }
+            StoreError::RangeNotSatisfiable { size } => DomainError::RangeNotSatisfiable { size },
+            StoreError::Interrupted(e) => DomainError::Interrupted(e.to_string()),
+            StoreError::Io(e) => DomainError::Storage(e.to_string()),
+        }
+    }
+}
+
+impl DomainError {
+    pub fn not_found(what: impl Into<String>) -> Self {
+        DomainError::NotFound(what.into())
+    }
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        DomainError::InvalidInput(msg.into())
+    }
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        DomainError::Forbidden(msg.into())
+    }
+    /// True for errors caused by the server rather than the request.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, DomainError::Storage(_) | DomainError::Database(_))
+    }
+}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;

@@ -1,0 +1,15 @@
+//! Schema migrations, run at start-up by every `silo` subcommand that opens the database.
+//!
+//! Each migration is a dated module; never edit one that has shipped, add a new one.
+use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,269 @@
+//! Image records and tags: resolving references, registering content, tagging, deleting.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use super::{now, ContainerView, Registry};
+use crate::entities::{container, image, star, tag};
+use crate::error::{DomainError, Result};
+use crate::names::{validate_arch, validate_tag, ImageRef, Sha256Hex, Version, DEFAULT_ARCH};
+use crate::policy::Actor;
+
+/// An image with the container it belongs to and the tags pointing at it.
+#[derive(Clone, Debug)]
+pub struct ImageView {
+    pub owner: ContainerView,
+    pub image: image::Model,
+    pub tags: Vec<tag::Model>,
+}
+
+impl Registry {
+    /// Resolves `e/c/n:tag` (for `arch`, default amd64) or `e/c/n:sha256.<hex>` (any arch).
+    pub async fn image(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+    ) -> Result<ImageView> {
+        let owner = self.container(actor, &reference.path).await?;
+        let not_found = || DomainError::not_found(format!("image {}", describe(reference)));
+        let image = match &reference.version {
+            Version::Hash(sha) => image::Entity::find()
+                .filter(image::Column::ContainerId.eq(owner.container.id))
+                .filter(image::Column::Sha256.eq(sha.as_str()))
+                .one(&self.db)
+                .await?
+                .ok_or_else(not_found)?,
+            Version::Tag(name) => {
+                let tag = self.find_tag(owner.container.id, name, arch).await?;
+                let tag = tag.ok_or_else(not_found)?;
+                image::Entity::find_by_id(tag.image_id)
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(not_found)?
+            }
+        };
+        let tags = self.tags_of_image(image.id).await?;
+        Ok(ImageView { owner, image, tags })
+    }
+
+    async fn find_tag(
+        &self,
+        container_id: i64,
+        name: &str,
+        arch: Option<&str>,
+    ) -> Result<Option<tag::Model>> {
+        let query = tag::Entity::find()
+            .filter(tag::Column::ContainerId.eq(container_id))
+            .filter(tag::Column::Name.eq(name));
+        if let Some(arch) = arch.filter(|a| !a.is_empty()) {
+            return Ok(query.filter(tag::Column::Arch.eq(arch)).one(&self.db).await?);
+        }
+        // No arch asked for: prefer the default arch, else whatever single arch has the tag.
+        let candidates = query.all(&self.db).await?;
+        Ok(candidates
+            .iter()
+            .find(|t| t.arch == DEFAULT_ARCH)
+            .or_else(|| candidates.first())
+            .cloned())
+    }
+
+    async fn tags_of_image(&self, image_id: i64) -> Result<Vec<tag::Model>> {
+        Ok(tag::Entity::find()
+            .filter(tag::Column::ImageId.eq(image_id))
+            .order_by_asc(tag::Column::Name)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// An image by id, for the actor allowed to write into it (uploads, tagging).
+    pub async fn image_for_write(&self, actor: &Actor, image_id: i64) -> Result<ImageView> {
+        let not_found = || DomainError::not_found(format!("image {image_id}"));
+        let image = image::Entity::find_by_id(image_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(not_found)?;
+        let owner = self
+            .container_by_id(actor, image.container_id)
+            .await
+            .map_err(|_| not_found())?;
+        actor.require_write(&owner.entity)?;
+        let tags = self.tags_of_image(image.id).await?;
+        Ok(ImageView { owner, image, tags })
+    }
+
+    /// Registers content for a container; the same content twice gives the same record.
+    pub async fn create_image(
+        &self,
+        actor: &Actor,
+        container_id: i64,
+        sha256: &Sha256Hex,
+        description: &str,
+    ) -> Result<ImageView> {
+        let owner = self.container_by_id(actor, container_id).await?;
+        let principal = actor.require_write(&owner.entity)?;
+        let existing = image::Entity::find()
+            .filter(image::Column::ContainerId.eq(container_id))
+            .filter(image::Column::Sha256.eq(sha256.as_str()))
+            .one(&self.db)
+            .await?;
+        let image = match existing {
+            Some(image) => image,
+            None => {
+                image::ActiveModel {
+                    container_id: Set(container_id),
+                    sha256: Set(sha256.to_string()),
+                    size: Set(0),
+                    arch: Set(None),
+                    uploaded: Set(false),
+                    description: Set(description.to_string()),
+                    signed: Set(None),
+                    encrypted: Set(None),
+                    created_by: Set(Some(principal.user_id)),
+                    created_at: Set(now()),
+                    updated_at: Set(now()),
+                    ..Default::default()
+                }
+                .insert(&self.db)
+                .await?
+            }
+        };
+        let tags = self.tags_of_image(image.id).await?;
+        Ok(ImageView { owner, image, tags })
+    }
+
+    /// Images and tags of a container, newest image first.
+    pub async fn container_contents(
+        &self,
+        view: &ContainerView,
+    ) -> Result<(Vec<image::Model>, Vec<tag::Model>)> {
+        let images = image::Entity::find()
+            .filter(image::Column::ContainerId.eq(view.container.id))
+            .order_by_desc(image::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let tags = tag::Entity::find()
+            .filter(tag::Column::ContainerId.eq(view.container.id))
+            .order_by_asc(tag::Column::Arch)
+            .order_by_asc(tag::Column::Name)
+            .all(&self.db)
+            .await?;
+        Ok((images, tags))
+    }
+
+    pub async fn container_stars(&self, container_id: i64) -> Result<u64> {
+        Ok(star::Entity::find()
+            .filter(star::Column::ContainerId.eq(container_id))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// The tags of a container the actor may read.
+    pub async fn tags(&self, actor: &Actor, container_id: i64) -> Result<Vec<tag::Model>> {
+        let view = self.container_by_id(actor, container_id).await?;
+        Ok(self.container_contents(&view).await?.1)
+    }
+
+    /// Points `tag` (for `arch`) of a container at an uploaded image of that container.
+    pub async fn set_tag(
+        &self,
+        actor: &Actor,
+        container_id: i64,
+        arch: Option<&str>,
+        tag_name: &str,
+        image_id: i64,
+    ) -> Result<tag::Model> {
+        validate_tag(tag_name)?;
+        let view = self.image_for_write(actor, image_id).await?;
+        if view.image.container_id != container_id {
+            return Err(DomainError::invalid(format!(
+                "image {image_id} does not belong to container {container_id}"
+            )));
+        }
+        if !view.image.uploaded {
+            return Err(DomainError::Conflict(format!(
+                "image {image_id} has no uploaded content yet"
+            )));
+        }
+        let arch = arch
+            .filter(|a| !a.is_empty())
+            .or(view.image.arch.as_deref())
+            .unwrap_or(DEFAULT_ARCH)
+            .to_string();
+        validate_arch(&arch)?;
+        let txn = self.db.begin().await?;
+        if view.image.arch.is_none() {
+            let mut active: image::ActiveModel = view.image.clone().into();
+            active.arch = Set(Some(arch.clone()));
+            active.updated_at = Set(now());
+            active.update(&txn).await?;
+        }
+        let existing = tag::Entity::find()
+            .filter(tag::Column::ContainerId.eq(container_id))
+            .filter(tag::Column::Arch.eq(arch.as_str()))
+            .filter(tag::Column::Name.eq(tag_name))
+            .one(&txn)
+            .await?;
+        let saved = match existing {
+            Some(found) => {
+                let mut active: tag::ActiveModel = found.into();
+                active.image_id = Set(image_id);
+                active.updated_at = Set(now());
+                active.update(&txn).await?
+            }
+            None => {
+                tag::ActiveModel {
+                    container_id: Set(container_id),
+                    arch: Set(arch),
+                    name: Set(tag_name.to_string()),
+                    image_id: Set(image_id),
+                    created_at: Set(now()),
+                    updated_at: Set(now()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+            }
+        };
+        let mut touched: container::ActiveModel = view.owner.container.into();
+        touched.updated_at = Set(now());
+        touched.update(&txn).await?;
+        txn.commit().await?;
+        Ok(saved)
+    }
+
+    /// Deletes an image, its tags and, when no other record uses them, its bytes.
+    pub async fn delete_image(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+    ) -> Result<ImageView> {
+        let view = self.image(actor, reference, arch).await?;
+        actor.require_write(&view.owner.entity)?;
+        let txn = self.db.begin().await?;
+        tag::Entity::delete_many()
+            .filter(tag::Column::ImageId.eq(view.image.id))
+            .exec(&txn)
+            .await?;
+        image::Entity::delete_by_id(view.image.id).exec(&txn).await?;
+        let still_used = image::Entity::find()
+            .filter(image::Column::Sha256.eq(view.image.sha256.as_str()))
+            .count(&txn)
+            .await?;
+        txn.commit().await?;
+        if still_used == 0 {
+            let sha = Sha256Hex::parse(&view.image.sha256)?;
+            self.store.delete(&sha).await?;
+        }
+        Ok(view)
+    }
+}
+
+fn describe(reference: &ImageRef) -> String {
+    match &reference.version {
+        Version::Tag(t) => format!("{}:{t}", reference.path),
+        Version::Hash(h) => format!("{}:{}", reference.path, h.library_form()),
+    }
+}

@@ -1,0 +1,56 @@
+//! The registry's services. [`Registry`] is cheap to clone and shared by every adapter.
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+use crate::store::BlobStore;
+
+mod accounts;
+mod catalog;
+mod images;
+mod namespace;
+mod search;
+mod transfer;
+
+pub use accounts::{NewToken, TokenCreated};
+pub use catalog::{
+    CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
+    RecentPush, RECENT_PUSHES,
+};
+pub use images::ImageView;
+pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
+pub use search::SearchHits;
+pub use transfer::{Download, UploadTicket};
+
+/// Length of the random part of API tokens; with the prefix they exceed the 200 characters
+/// `apptainer remote login --tokenfile` insists on.
+pub const TOKEN_RANDOM_LEN: usize = 220;
+
+#[derive(Clone)]
+pub struct Registry {
+    db: DatabaseConnection,
+    store: Arc<dyn BlobStore>,
+}
+
+impl Registry {
+    pub fn new(db: DatabaseConnection, store: Arc<dyn BlobStore>) -> Self {
+        Registry { db, store }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn store(&self) -> &Arc<dyn BlobStore> {
+        &self.store
+    }
+}
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    hex::encode(buf)
+}

@@ -1,0 +1,93 @@
+//! Search across the namespace, never returning what the actor may not see.
+use sea_orm::{sea_query::ExprTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::{ContainerView, ImageView, Registry};
+use crate::entities::{collection, container, entity, image, tag};
+use crate::error::Result;
+use crate::policy::Actor;
+
+/// At most this many hits of each kind.
+pub const SEARCH_LIMIT: u64 = 100;
+
+#[derive(Clone, Debug, Default)]
+pub struct SearchHits {
+    pub entities: Vec<entity::Model>,
+    pub collections: Vec<(entity::Model, collection::Model)>,
+    pub containers: Vec<ContainerView>,
+    pub images: Vec<ImageView>,
+}
+
+impl Registry {
+    /// Case-insensitive substring search over entity, collection and container names and
+    /// image descriptions. `arch` and `signed` narrow the image hits.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        value: &str,
+        arch: Option<&str>,
+        signed: Option<bool>,
+    ) -> Result<SearchHits> {
+        let needle = value.trim().to_lowercase();
+        let mut hits = SearchHits::default();
+        if needle.is_empty() {
+            return Ok(hits);
+        }
+        let pattern = format!("%{}%", needle.replace(['%', '_'], ""));
+        hits.entities = entity::Entity::find()
+            .filter(entity::Column::Name.like(&pattern))
+            .order_by_asc(entity::Column::Name)
+            .limit(SEARCH_LIMIT)
+            .all(&self.db)
+            .await?;
+        for found in collection::Entity::find()
+            .filter(collection::Column::Name.like(&pattern))
+            .order_by_asc(collection::Column::Name)
+            .limit(SEARCH_LIMIT * 4)
+            .all(&self.db)
+            .await?
+        {
+            let owner = self.entity_by_id(found.entity_id).await?;
+            if actor.can_read(&owner, &found) && hits.collections.len() < SEARCH_LIMIT as usize {
+                hits.collections.push((owner, found));
+            }
+        }
+        let by_description: Vec<i64> = image::Entity::find()
+            .select_only()
+            .column(image::Column::ContainerId)
+            .filter(image::Column::Description.like(&pattern))
+            .limit(SEARCH_LIMIT * 4)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let containers = container::Entity::find()
+            .filter(
+                container::Column::Name
+                    .like(&pattern)
+                    .or(container::Column::Id.is_in(by_description)),
+            )
+            .order_by_asc(container::Column::Name)
+            .limit(SEARCH_LIMIT * 4)
+            .all(&self.db)
+            .await?;
+        for found in containers {
+            let Ok(view) = self.container_by_id(actor, found.id).await else { continue };
+            if hits.containers.len() >= SEARCH_LIMIT as usize {
+                break;
+            }
+            let (images, tags) = self.container_contents(&view).await?;
+            for img in images.into_iter().filter(|i| i.uploaded) {
+                if arch.is_some_and(|a| !a.is_empty() && img.arch.as_deref().is_some_and(|ia| ia != a)) {
+                    continue;
+                }
+                if signed == Some(true) && img.signed != Some(true) {
+                    continue;
+                }
+                let img_tags: Vec<tag::Model> =
+                    tags.iter().filter(|t| t.image_id == img.id).cloned().collect();
+                hits.images.push(ImageView { owner: view.clone(), image: img, tags: img_tags });
+            }
+            hits.containers.push(view);
+        }
+        Ok(hits)
+    }
+}

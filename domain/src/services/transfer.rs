@@ -1,0 +1,177 @@
+//! Moving image bytes: upload sessions (capability URLs that need no credentials), direct
+//! uploads, and downloads that count usage.
+use chrono::Duration;
+use sea_orm::{
+    sea_query::{Expr, ExprTrait}, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use super::{now, random_hex, ImageView, Registry};
+use crate::entities::{container, download_event, image, upload_session};
+use crate::error::{DomainError, Result};
+use crate::names::{ImageRef, Sha256Hex};
+use crate::policy::Actor;
+use crate::store::{BlobReader, ByteRange, ByteStream, Expected};
+
+/// How long an upload capability stays valid.
+pub const UPLOAD_SESSION_HOURS: i64 = 24;
+
+/// A started upload: the bytes go to the capability `session_id`.
+#[derive(Clone, Debug)]
+pub struct UploadTicket {
+    pub session_id: String,
+    pub image_id: i64,
+}
+
+/// An image being downloaded.
+pub struct Download {
+    pub view: ImageView,
+    pub reader: BlobReader,
+}
+
+impl Registry {
+    /// Starts a single-part upload for an image the actor may write.
+    pub async fn begin_upload(
+        &self,
+        actor: &Actor,
+        image_id: i64,
+        size: u64,
+        sha256: Option<&Sha256Hex>,
+    ) -> Result<UploadTicket> {
+        let view = self.image_for_write(actor, image_id).await?;
+        let principal = actor.require_user()?;
+        if let Some(sha) = sha256 {
+            if sha.as_str() != view.image.sha256 {
+                return Err(DomainError::invalid(format!(
+                    "sha256sum {sha} does not match the image hash sha256.{}",
+                    view.image.sha256
+                )));
+            }
+        }
+        let size = i64::try_from(size).map_err(|_| DomainError::invalid("filesize too large"))?;
+        let session = upload_session::ActiveModel {
+            id: Set(random_hex(32)),
+            image_id: Set(image_id),
+            user_id: Set(principal.user_id),
+            kind: Set("single".into()),
+            expected_sha256: Set(view.image.sha256.clone()),
+            expected_size: Set(size),
+            created_at: Set(now()),
+            expires_at: Set(now() + Duration::hours(UPLOAD_SESSION_HOURS)),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(UploadTicket { session_id: session.id, image_id })
+    }
+
+    /// Receives the bytes of an upload session. Knowing the session id is the credential.
+    pub async fn receive_upload(&self, session_id: &str, data: ByteStream) -> Result<image::Model> {
+        let not_found = || DomainError::not_found("upload session");
+        let session = upload_session::Entity::find_by_id(session_id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(not_found)?;
+        if session.expires_at <= now() {
+            upload_session::Entity::delete_by_id(session.id).exec(&self.db).await?;
+            return Err(not_found());
+        }
+        let expected = Expected {
+            sha256: Some(Sha256Hex::parse(&session.expected_sha256)?),
+            size: Some(session.expected_size as u64),
+        };
+        let image = self.store_image_bytes(session.image_id, data, &expected).await?;
+        upload_session::Entity::delete_by_id(session.id).exec(&self.db).await?;
+        Ok(image)
+    }
+
+    /// The legacy one-request upload (`POST /v1/imagefile/{id}`).
+    pub async fn upload_direct(
+        &self,
+        actor: &Actor,
+        image_id: i64,
+        data: ByteStream,
+        size: Option<u64>,
+    ) -> Result<image::Model> {
+        let view = self.image_for_write(actor, image_id).await?;
+        let expected = Expected { sha256: Some(Sha256Hex::parse(&view.image.sha256)?), size };
+        self.store_image_bytes(image_id, data, &expected).await
+    }
+
+    async fn store_image_bytes(
+        &self,
+        image_id: i64,
+        data: ByteStream,
+        expected: &Expected,
+    ) -> Result<image::Model> {
+        let blob = self.store.put(data, expected).await?;
+        let record = image::Entity::find_by_id(image_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("image {image_id}")))?;
+        let mut active: image::ActiveModel = record.into();
+        active.size = Set(blob.size as i64);
+        active.uploaded = Set(true);
+        active.updated_at = Set(now());
+        Ok(active.update(&self.db).await?)
+    }
+
+    /// Confirms a finished upload (`PUT …/_complete`).
+    pub async fn complete_upload(&self, actor: &Actor, image_id: i64) -> Result<ImageView> {
+        let view = self.image_for_write(actor, image_id).await?;
+        if !view.image.uploaded {
+            return Err(DomainError::Conflict(format!(
+                "image {image_id} has not received its bytes; upload them before completing"
+            )));
+        }
+        Ok(view)
+    }
+
+    /// Opens an uploaded image for download. A download is counted once, on the request
+    /// that starts at byte 0.
+    pub async fn download(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+        range: Option<ByteRange>,
+        protocol: &str,
+    ) -> Result<Download> {
+        let view = self.image(actor, reference, arch).await?;
+        if !view.image.uploaded {
+            return Err(DomainError::not_found(format!(
+                "image {} has no uploaded content",
+                view.image.sha256
+            )));
+        }
+        let sha = Sha256Hex::parse(&view.image.sha256)?;
+        let reader = self.store.open(&sha, range).await?;
+        if range.is_none_or(|r| r.first == 0) {
+            self.record_download(actor, &view, protocol).await?;
+        }
+        Ok(Download { view, reader })
+    }
+
+    async fn record_download(&self, actor: &Actor, view: &ImageView, protocol: &str) -> Result<()> {
+        let txn = self.db.begin().await?;
+        download_event::ActiveModel {
+            image_id: Set(view.image.id),
+            container_id: Set(view.owner.container.id),
+            user_id: Set(actor.user_id()),
+            protocol: Set(protocol.to_string()),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        container::Entity::update_many()
+            .col_expr(
+                container::Column::DownloadCount,
+                Expr::col(container::Column::DownloadCount).add(1),
+            )
+            .filter(container::Column::Id.eq(view.owner.container.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

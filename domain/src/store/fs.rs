@@ -1,0 +1,296 @@
+//! The local-filesystem blob store.
+//!
+//! # On-disk layout, version 1
+//!
+//! ```text
+//! <root>/                      (by default <data_dir>/blobs)
+//!   LAYOUT                     "silo-blob-layout 1"; refused if it names another version
+//!   sha256/<aa>/<aabbcc…>      committed blobs, named by the full lower-case hex sha256,
+//!                              fanned out by the first two hex digits; immutable
+//!   tmp/<random>.part          uploads in progress; never read, removed on failure and
+//!                              swept at start-up
+//! ```
+//!
+//! A blob is written to `tmp/`, hashed while streaming, checked against the declared digest
+//! and size, fsynced and then renamed into `sha256/` (an atomic step on one filesystem), after
+//! which the directory is fsynced too. Identical content is stored once: when the target
+//! already exists the new copy is dropped.
+use async_trait::async_trait;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use super::{BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob};
+use crate::names::Sha256Hex;
+
+/// The layout version written to and checked in `<root>/LAYOUT`.
+pub const LAYOUT_VERSION: u32 = 1;
+const LAYOUT_FILE: &str = "LAYOUT";
+const READ_CHUNK: usize = 256 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) a store rooted at `root`, checks its layout version and
+    /// removes temporary files left by an earlier crash.
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let root = root.into();
+        tokio::fs::create_dir_all(root.join("sha256")).await?;
+        tokio::fs::create_dir_all(root.join("tmp")).await?;
+        let layout = root.join(LAYOUT_FILE);
+        let expected = format!("silo-blob-layout {LAYOUT_VERSION}\n");
+        match tokio::fs::read_to_string(&layout).await {
+            Ok(found) if found == expected => {}
+            Ok(found) => {
+                return Err(StoreError::Io(std::io::Error::other(format!(
+                    "blob store at {} has layout {:?}, this silo understands {:?}",
+                    root.display(),
+                    found.trim(),
+                    expected.trim()
+                ))))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tokio::fs::write(&layout, expected).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let store = FsBlobStore { root };
+        store.sweep_temporary_files().await?;
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where a committed blob lives.
+    pub fn blob_path(&self, sha256: &Sha256Hex) -> PathBuf {
+        let hex = sha256.as_str();
+        self.root.join("sha256").join(&hex[..2]).join(hex)
+    }
+
+    async fn sweep_temporary_files(&self) -> Result<(), StoreError> {
+        let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let _ = tokio::fs::remove_file(entry.path()).await;
+        }
+        Ok(())
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        let name: String = hex::encode(rand::random::<[u8; 16]>());
+        self.root.join("tmp").join(format!("{name}.part"))
+    }
+
+    async fn write_temp(
+        &self,
+        temp: &Path,
+        mut data: ByteStream,
+        expected: &Expected,
+    ) -> Result<(Sha256Hex, u64), StoreError> {
+        let file = tokio::fs::File::create(temp).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = data.next().await {
+            let chunk = chunk.map_err(StoreError::Interrupted)?;
+            size += chunk.len() as u64;
+            if let Some(limit) = expected.size {
+                if size > limit {
+                    return Err(StoreError::SizeMismatch { expected: limit, actual: size });
+                }
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        if let Some(limit) = expected.size {
+            if size != limit {
+                return Err(StoreError::SizeMismatch { expected: limit, actual: size });
+            }
+        }
+        let actual = Sha256Hex::parse(&hex::encode(hasher.finalize()))
+            .expect("a sha256 digest is always valid hex");
+        if let Some(want) = &expected.sha256 {
+            if *want != actual {
+                return Err(StoreError::DigestMismatch {
+                    expected: want.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        out.flush().await?;
+        let file = out.into_inner();
+        file.sync_all().await?;
+        Ok((actual, size))
+    }
+}
+
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn put(&self, data: ByteStream, expected: &Expected) -> Result<StoredBlob, StoreError> {
+        let temp = self.temp_path();
+        let written = self.write_temp(&temp, data, expected).await;
+        let (sha256, size) = match written {
+            Ok(ok) => ok,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                return Err(e);
+            }
+        };
+        let target = self.blob_path(&sha256);
+        if tokio::fs::try_exists(&target).await? {
+            tokio::fs::remove_file(&temp).await?;
+            return Ok(StoredBlob { sha256, size, newly_stored: false });
+        }
+        let dir = target.parent().expect("blob paths have a parent");
+        tokio::fs::create_dir_all(dir).await?;
+        if let Err(e) = tokio::fs::rename(&temp, &target).await {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(e.into());
+        }
+        sync_dir(dir).await?;
+        Ok(StoredBlob { sha256, size, newly_stored: true })
+    }
+
+    async fn open(
+        &self,
+        sha256: &Sha256Hex,
+        range: Option<ByteRange>,
+    ) -> Result<BlobReader, StoreError> {
+        let mut file = match tokio::fs::File::open(self.blob_path(sha256)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let total_size = file.metadata().await?.len();
+        let resolved = match range {
+            None => None,
+            Some(r) => Some(r.resolve(total_size).ok_or(StoreError::RangeNotSatisfiable {
+                size: total_size,
+            })?),
+        };
+        let stream: ByteStream = match resolved {
+            None => Box::pin(tokio_util::io::ReaderStream::with_capacity(file, READ_CHUNK)),
+            Some((first, last)) => {
+                file.seek(SeekFrom::Start(first)).await?;
+                let limited = file.take(last - first + 1);
+                Box::pin(tokio_util::io::ReaderStream::with_capacity(limited, READ_CHUNK))
+            }
+        };
+        Ok(BlobReader { stream, total_size, range: resolved })
+    }
+
+    async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError> {
+        match tokio::fs::metadata(self.blob_path(sha256)).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError> {
+        match tokio::fs::remove_file(self.blob_path(sha256)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ByteStream;
+    use bytes::Bytes;
+
+    fn stream_of(parts: Vec<&'static [u8]>) -> ByteStream {
+        Box::pin(futures::stream::iter(parts.into_iter().map(|p| Ok(Bytes::from_static(p)))))
+    }
+
+    fn sha(data: &[u8]) -> Sha256Hex {
+        Sha256Hex::parse(&hex::encode(Sha256::digest(data))).unwrap()
+    }
+
+    async fn tmp_count(store: &FsBlobStore) -> usize {
+        std::fs::read_dir(store.root().join("tmp")).unwrap().count()
+    }
+
+    #[tokio::test]
+    async fn stores_verifies_and_deduplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).await.unwrap();
+        let expected = Expected { sha256: Some(sha(b"hello world")), size: Some(11) };
+        let blob = store.put(stream_of(vec![b"hello ", b"world"]), &expected).await.unwrap();
+        assert!(blob.newly_stored);
+        assert_eq!(blob.size, 11);
+        let again = store.put(stream_of(vec![b"hello world"]), &expected).await.unwrap();
+        assert!(!again.newly_stored);
+        assert_eq!(store.size(&blob.sha256).await.unwrap(), Some(11));
+
+        let mut reader = store
+            .open(&blob.sha256, Some(ByteRange { first: 6, last: Some(100) }))
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        while let Some(chunk) = reader.stream.next().await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got, b"world");
+        assert_eq!(reader.range, Some((6, 10)));
+        assert_eq!(tmp_count(&store).await, 0);
+    }
+
+    #[tokio::test]
+    async fn refuses_wrong_digest_size_and_interrupted_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).await.unwrap();
+        let wrong = Expected { sha256: Some(sha(b"other")), size: None };
+        let err = store.put(stream_of(vec![b"data"]), &wrong).await.unwrap_err();
+        assert!(matches!(err, StoreError::DigestMismatch { .. }));
+        let short = Expected { sha256: None, size: Some(10) };
+        let err = store.put(stream_of(vec![b"data"]), &short).await.unwrap_err();
+        assert!(matches!(err, StoreError::SizeMismatch { expected: 10, actual: 4 }));
+        let long = Expected { sha256: None, size: Some(2) };
+        let err = store.put(stream_of(vec![b"data"]), &long).await.unwrap_err();
+        assert!(matches!(err, StoreError::SizeMismatch { expected: 2, .. }));
+        let broken: ByteStream = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"part")),
+            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "gone")),
+        ]));
+        let err = store.put(broken, &Expected::default()).await.unwrap_err();
+        assert!(matches!(err, StoreError::Interrupted(_)));
+        assert_eq!(tmp_count(&store).await, 0);
+        assert_eq!(store.size(&sha(b"data")).await.unwrap(), None);
+        assert!(matches!(
+            store.open(&sha(b"data"), None).await.err().unwrap(),
+            StoreError::NotFound
+        ));
+    }
+
+    #[tokio::test]
+    async fn refuses_unknown_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("LAYOUT"), "silo-blob-layout 99\n").unwrap();
+        assert!(FsBlobStore::open(dir.path()).await.is_err());
+    }
+
+    #[test]
+    fn ranges_resolve() {
+        let r = ByteRange { first: 0, last: Some(1024) };
+        assert_eq!(r.resolve(100), Some((0, 99)));
+        assert_eq!(ByteRange { first: 100, last: None }.resolve(100), None);
+        assert_eq!(ByteRange { first: 5, last: None }.resolve(100), Some((5, 99)));
+    }
+}

@@ -1,0 +1,92 @@
+//! Content-addressed blob storage behind one small trait.
+//!
+//! Every backend streams: `put` hashes the bytes as they arrive, refuses them unless they match
+//! the declared sha256 and size, and only then makes them visible under their digest, so a
+//! failed or interrupted upload never leaves a readable partial blob.
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::Stream;
+use std::pin::Pin;
+
+use crate::names::Sha256Hex;
+
+pub mod fs;
+
+pub use fs::FsBlobStore;
+
+/// A stream of bytes flowing in or out of the store.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("blob not found")]
+    NotFound,
+    #[error("sha256 mismatch: expected {expected}, received {actual}")]
+    DigestMismatch { expected: String, actual: String },
+    #[error("size mismatch: expected {expected} bytes, received {actual}")]
+    SizeMismatch { expected: u64, actual: u64 },
+    #[error("range not satisfiable for a blob of {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
+    /// The incoming stream failed (for example the client disconnected).
+    #[error("upload stream failed: {0}")]
+    Interrupted(std::io::Error),
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the writer promised to send. Both are checked before the blob becomes visible.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    pub sha256: Option<Sha256Hex>,
+    pub size: Option<u64>,
+}
+
+/// A committed blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub sha256: Sha256Hex,
+    pub size: u64,
+    /// False when identical content was already stored and the new copy was dropped.
+    pub newly_stored: bool,
+}
+
+/// An inclusive byte range, `first..=last`, as HTTP `Range` expresses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteRange {
+    pub first: u64,
+    /// `None` means "to the end".
+    pub last: Option<u64>,
+}
+
+impl ByteRange {
+    /// Clamps the range to a blob of `size` bytes; `None` when it starts past the end.
+    pub fn resolve(&self, size: u64) -> Option<(u64, u64)> {
+        if self.first >= size {
+            return None;
+        }
+        let last = self.last.map_or(size - 1, |l| l.min(size - 1));
+        (last >= self.first).then_some((self.first, last))
+    }
+}
+
+/// An open blob, ready to stream.
+pub struct BlobReader {
+    pub stream: ByteStream,
+    /// Size of the whole blob.
+    pub total_size: u64,
+    /// The resolved inclusive range being streamed, when a range was asked for.
+    pub range: Option<(u64, u64)>,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Streams `data` into the store, verifying it against `expected` before committing.
+    async fn put(&self, data: ByteStream, expected: &Expected) -> Result<StoredBlob, StoreError>;
+    /// Opens a blob, optionally a byte range of it.
+    async fn open(&self, sha256: &Sha256Hex, range: Option<ByteRange>)
+        -> Result<BlobReader, StoreError>;
+    /// The size of a stored blob, or `None` when it is absent.
+    async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError>;
+    /// Removes a blob; absent blobs are not an error.
+    async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError>;
+}

@@ -1,0 +1,200 @@
+//! The `silo` command line. Every subcommand loads the same layered configuration.
+use clap::{Args, Parser, Subcommand};
+use silo_domain::services::NewToken;
+use silo_domain::Scope;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+#[derive(Parser, Debug)]
+#[command(name = "silo", version, about = "A container registry for Apptainer/Singularity images")]
+pub struct Cli {
+    /// TOML configuration file (settings from SILO_* environment variables override it).
+    #[arg(long, global = true, env = "SILO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the registry: library API, web interface and its server functions.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a local user (and, on first push, the entity named after them).
+    Create(UserCreate),
+    /// List users.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct UserCreate {
+    pub name: String,
+    /// Make the user an administrator.
+    #[arg(long)]
+    pub admin: bool,
+    #[arg(long, default_value = "")]
+    pub email: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (only the token, on standard output).
+    Create(TokenCreate),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenCreate {
+    /// The user the token belongs to.
+    pub name: String,
+    #[arg(long, default_value = "cli")]
+    pub label: String,
+    /// Days until the token expires; without it the token does not expire.
+    #[arg(long)]
+    pub expires_days: Option<u32>,
+    /// read, push or admin (default: admin for admins, push for others).
+    #[arg(long)]
+    pub scope: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Validate the configuration (file and environment) and report problems.
+    Check,
+    /// Print the effective configuration as TOML.
+    Show,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let ConfigCommand::Check = match &cli.command {
+        Command::Config(c) => c,
+        _ => &ConfigCommand::Show,
+    } {
+        return Ok(config_check(cli.config.as_deref()));
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    for name in Config::unknown_env_vars() {
+        eprintln!("warning: unknown environment variable {name} (not a Silo setting)");
+    }
+    match cli.command {
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", toml::to_string_pretty(&config)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Check) => unreachable!("handled above"),
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            crate::open_registry(&config).await?;
+            eprintln!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let registry = crate::open_registry(&config).await?;
+            let user = registry.create_user(&args.name, &args.email, args.admin).await?;
+            eprintln!(
+                "created {} {:?}",
+                if user.is_admin { "admin" } else { "user" },
+                user.username
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::List) => {
+            let registry = crate::open_registry(&config).await?;
+            for user in registry.list_users().await? {
+                println!(
+                    "{}\t{}\t{}",
+                    user.username,
+                    if user.is_admin { "admin" } else { "user" },
+                    if user.is_active { "active" } else { "disabled" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Create(args)) => {
+            let registry = crate::open_registry(&config).await?;
+            let scope = args.scope.as_deref().map(Scope::parse).transpose()?;
+            let created = registry
+                .create_token(
+                    &args.name,
+                    NewToken { label: args.label, scope, expires_in_days: args.expires_days },
+                )
+                .await?;
+            println!("{}", created.secret);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn config_check(file: Option<&std::path::Path>) -> ExitCode {
+    let unknown = Config::unknown_env_vars();
+    for name in &unknown {
+        eprintln!("unknown environment variable {name}: not a Silo setting");
+    }
+    match Config::load(file) {
+        Ok(config) if unknown.is_empty() => {
+            println!("configuration OK");
+            println!("  listen       {}", config.listen);
+            println!("  public_url   {}", config.public_url());
+            println!("  data_dir     {}", config.data_dir.display());
+            println!("  database     {}", crate::config::redact_url(&config.database_url()));
+            ExitCode::SUCCESS
+        }
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SILO_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    let registry = crate::open_registry(&config).await?;
+    let listen = config.listen.clone();
+    let state = AppState::new(registry, config);
+    let public = state.public_url.clone();
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(%listen, %public, "silo is ready");
+    axum::serve(listener, crate::router::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

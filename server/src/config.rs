@@ -1,0 +1,266 @@
+//! Configuration in layers: built-in defaults < TOML file (`--config`) < `SILO_*` environment.
+//!
+//! Nested keys use `__` in the environment: `SILO_BRANDING__NAME` sets `branding.name`.
+//! Every subcommand loads the same configuration, so they all see the same database.
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The environment prefix of every setting.
+pub const ENV_PREFIX: &str = "SILO_";
+/// Environment variables with the prefix that are not settings.
+const ENV_NOT_SETTINGS: &[&str] = &["SILO_CONFIG", "SILO_TEST_POSTGRES_URL", "SILO_LOG"];
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The URL clients reach Silo at, used in every absolute link Silo hands out
+    /// (upload URLs, pull commands). Defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Where the SQLite database and the blob store live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/silo.db`.
+    pub database_url: Option<String>,
+    /// Serve the SPA from this directory instead of the copy built into the binary.
+    pub spa_dir: Option<PathBuf>,
+    pub branding: Branding,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Branding {
+    /// The centre's name, shown in the page header and title.
+    pub name: String,
+    /// Where users ask for help; shown on every page.
+    pub help_email: String,
+    pub institution_name: String,
+    pub institution_url: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from("silo-data"),
+            database_url: None,
+            spa_dir: None,
+            branding: Branding::default(),
+        }
+    }
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            name: "Silo Container Registry".into(),
+            help_email: String::new(),
+            institution_name: String::new(),
+            institution_url: String::new(),
+        }
+    }
+}
+
+/// A problem found while loading or checking the configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let config = Self::figment(file)?
+            .extract::<Config>()
+            .map_err(|e| ConfigError(describe_figment_error(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let settings = Env::prefixed(ENV_PREFIX)
+            .split("__")
+            .filter(|key| !ENV_NOT_SETTINGS.iter().any(|n| n[ENV_PREFIX.len()..].eq_ignore_ascii_case(key.as_str())));
+        Ok(figment.merge(settings))
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "listen = {:?} (SILO_LISTEN): expected an address and port such as 127.0.0.1:8080",
+                self.listen
+            ));
+        }
+        if let Some(public) = &self.public_url {
+            match url::Url::parse(public) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                _ => problems.push(format!(
+                    "public_url = {public:?} (SILO_PUBLIC_URL): expected an http:// or https:// URL"
+                )),
+            }
+        }
+        if let Some(db) = &self.database_url {
+            if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+                problems.push(format!(
+                    "database_url (SILO_DATABASE_URL): expected sqlite://… or postgres://…, got {:?}",
+                    redact_url(db)
+                ));
+            }
+        }
+        if !self.branding.help_email.is_empty() && !self.branding.help_email.contains('@') {
+            problems.push(format!(
+                "branding.help_email = {:?} (SILO_BRANDING__HELP_EMAIL): not an e-mail address",
+                self.branding.help_email
+            ));
+        }
+        if !self.branding.institution_url.is_empty()
+            && url::Url::parse(&self.branding.institution_url).is_err()
+        {
+            problems.push(format!(
+                "branding.institution_url = {:?} (SILO_BRANDING__INSTITUTION_URL): not a URL",
+                self.branding.institution_url
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(format!("invalid configuration:\n  - {}", problems.join("\n  - "))))
+        }
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => silo_domain::db::sqlite_url(&self.data_dir.join("silo.db")),
+        }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    /// `SILO_*` variables that name no setting (likely typos).
+    pub fn unknown_env_vars() -> Vec<String> {
+        let known = known_env_names();
+        std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with(ENV_PREFIX))
+            .filter(|k| !ENV_NOT_SETTINGS.contains(&k.as_str()) && !known.contains(k))
+            .collect()
+    }
+}
+
+fn known_env_names() -> Vec<String> {
+    let value = serde_json::to_value(Config::default()).expect("config serialises");
+    let mut names = Vec::new();
+    collect_env_names(&value, ENV_PREFIX.to_string(), &mut names);
+    names
+}
+
+fn collect_env_names(value: &serde_json::Value, prefix: String, out: &mut Vec<String>) {
+    if let serde_json::Value::Object(map) = value {
+        for (key, child) in map {
+            let name = format!("{prefix}{}", key.to_uppercase());
+            if child.is_object() {
+                collect_env_names(child, format!("{name}__"), out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+}
+
+fn describe_figment_error(err: figment::Error) -> String {
+    err.into_iter()
+        .map(|e| {
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            let path = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path.join(".")) };
+            format!("{path}{}{source}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn defaults_are_valid_and_local() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+        assert!(c.database_url().starts_with("sqlite://silo-data/silo.db"));
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_unknown_keys_are_named() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        writeln!(f, "listen = \"0.0.0.0:9000\"\n[branding]\nname = \"Test Centre\"").unwrap();
+        let c = Config::load(Some(f.path())).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.branding.name, "Test Centre");
+
+        let mut bad = tempfile::NamedTempFile::new().unwrap();
+        writeln!(bad, "listn = \"0.0.0.0:9000\"").unwrap();
+        let err = Config::load(Some(bad.path())).unwrap_err().to_string();
+        assert!(err.contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let c = Config {
+            listen: "nowhere".into(),
+            public_url: Some("ftp://x".into()),
+            ..Config::default()
+        };
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("SILO_LISTEN") && err.contains("SILO_PUBLIC_URL"), "{err}");
+    }
+
+    #[test]
+    fn env_names_cover_nested_keys() {
+        let names = known_env_names();
+        assert!(names.contains(&"SILO_BRANDING__HELP_EMAIL".to_string()));
+        assert!(names.contains(&"SILO_DATA_DIR".to_string()));
+    }
+}

@@ -1,0 +1,30 @@
+//! The `silo` server: configuration, the HTTP router and its protocol adapters.
+pub mod cli;
+pub mod config;
+pub mod library;
+pub mod router;
+pub mod spa;
+pub mod state;
+
+use silo_domain::store::FsBlobStore;
+use silo_domain::Registry;
+use std::sync::Arc;
+
+/// Opens the database (running migrations) and the blob store that `config` names.
+pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> {
+    tokio::fs::create_dir_all(&config.data_dir).await.map_err(|e| {
+        anyhow::anyhow!("cannot create data directory {}: {e}", config.data_dir.display())
+    })?;
+    let db = silo_domain::db::connect_and_migrate(&config.database_url())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open database {}: {e}",
+                config::redact_url(&config.database_url())
+            )
+        })?;
+    let store = FsBlobStore::open(config.blob_dir()).await.map_err(|e| {
+        anyhow::anyhow!("cannot open blob store {}: {e}", config.blob_dir().display())
+    })?;
+    Ok(Registry::new(db, Arc::new(store)))
+}

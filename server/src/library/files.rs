@@ -1,0 +1,149 @@
+//! Image bytes: the v2 capability upload, the legacy v1 upload, and downloads with ranges.
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde_json::json;
+use silo_domain::names::{ImageRef, Sha256Hex};
+use silo_domain::store::{ByteRange, ByteStream};
+use silo_domain::DomainError;
+
+use super::error::{parse_id, Caller, LibraryJson, LibraryResult};
+use super::images::ArchQuery;
+use super::wire::{self, data};
+use crate::state::AppState;
+
+/// A request body as a byte stream for the blob store.
+pub fn body_stream(body: Body) -> ByteStream {
+    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// `POST /v2/imagefile/{id}`: hands out a capability URL for the bytes.
+pub async fn start_upload(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(image): Path<String>,
+    LibraryJson(body): LibraryJson<wire::UploadRequest>,
+) -> LibraryResult<impl IntoResponse> {
+    let image_id = parse_id("image", &image)?;
+    let size = body
+        .filesize
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or_else(|| DomainError::invalid("filesize must be given and not negative"))?;
+    let sha = match body.sha256sum.as_deref().filter(|s| !s.is_empty()) {
+        Some(hex) => Some(Sha256Hex::parse(&hex.to_ascii_lowercase())?),
+        None => None,
+    };
+    let ticket = state.registry.begin_upload(&actor, image_id, size, sha.as_ref()).await?;
+    let url = format!("{}/v2/imagefile/_upload/{}", state.public_url, ticket.session_id);
+    Ok(data(json!({"uploadURL": url})))
+}
+
+/// `PUT /v2/imagefile/_upload/{session}`: the bytes; the session id is the credential.
+pub async fn receive_upload(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    body: Body,
+) -> LibraryResult<Response> {
+    state.registry.receive_upload(&session, body_stream(body)).await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `PUT /v2/imagefile/{id}/_complete`.
+pub async fn complete_upload(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(image): Path<String>,
+) -> LibraryResult<impl IntoResponse> {
+    let view = state.registry.complete_upload(&actor, parse_id("image", &image)?).await?;
+    let usage = state.registry.entity_usage(view.owner.entity.id).await?;
+    Ok(data(json!({
+        "quota": {"quotaTotal": view.owner.entity.quota, "quotaUsage": usage},
+        "containerUrl": format!("c/{}", view.owner.path()),
+    })))
+}
+
+/// `POST /v1/imagefile/{id}`: the legacy single-request upload.
+pub async fn legacy_upload(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(image): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> LibraryResult<impl IntoResponse> {
+    let image_id = parse_id("image", &image)?;
+    let size = content_length(&headers);
+    state.registry.upload_direct(&actor, image_id, body_stream(body), size).await?;
+    Ok(data(json!({"id": image_id.to_string(), "uploaded": true})))
+}
+
+/// Parses a single `bytes=first-[last]` range; anything else is served whole.
+pub fn parse_range(headers: &HeaderMap) -> LibraryResult<Option<ByteRange>> {
+    let Some(value) = headers.get(header::RANGE) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| DomainError::invalid("unreadable Range header"))?;
+    let Some(spec) = value.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.split_once('-') else {
+        return Err(DomainError::invalid(format!("malformed Range {value:?}")).into());
+    };
+    if first.trim().is_empty() {
+        return Ok(None);
+    }
+    let first: u64 = first
+        .trim()
+        .parse()
+        .map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?;
+    let last: Option<u64> = match last.trim() {
+        "" => None,
+        l => Some(l.parse().map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?),
+    };
+    if last.is_some_and(|l| l < first) {
+        return Err(DomainError::invalid(format!("malformed Range {value:?}")).into());
+    }
+    Ok(Some(ByteRange { first, last }))
+}
+
+/// `GET /v1/imagefile/{ref}?arch=`: the image bytes, whole (200) or a range (206).
+pub async fn download(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(reference): Path<String>,
+    Query(query): Query<ArchQuery>,
+    headers: HeaderMap,
+) -> LibraryResult<Response> {
+    let reference = ImageRef::parse(&reference)?;
+    let range = parse_range(&headers)?;
+    let download = state
+        .registry
+        .download(&actor, &reference, query.arch.as_deref(), range, "library")
+        .await?;
+    let reader = download.reader;
+    let filename = format!("{}_{}.sif", download.view.owner.container.name, download.view.image.sha256);
+    let mut response = Response::new(Body::from_stream(reader.stream));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let mut insert = |name: header::HeaderName, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    };
+    insert(header::ETAG, format!("\"sha256:{}\"", download.view.image.sha256));
+    insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""));
+    match reader.range {
+        Some((first, last)) => {
+            insert(header::CONTENT_LENGTH, (last - first + 1).to_string());
+            insert(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", reader.total_size));
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        }
+        None => insert(header::CONTENT_LENGTH, reader.total_size.to_string()),
+    }
+    Ok(response)
+}

@@ -1,0 +1,49 @@
+//! The one HTTP router: every protocol surface, the SPA's server functions and the SPA.
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::Router;
+use leptos::prelude::provide_context;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+use crate::{library, spa};
+
+/// Builds the complete application for `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(library::routes())
+        .route("/api/{*fn_name}", post(server_function))
+        .fallback(spa::serve)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Runs a Leptos server function with the registry and branding in its context.
+async fn server_function(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    let context = app::context::SiloContext {
+        registry: state.registry.clone(),
+        branding: app::context::Branding {
+            name: state.config.branding.name.clone(),
+            help_email: state.config.branding.help_email.clone(),
+            institution_name: state.config.branding.institution_name.clone(),
+            institution_url: state.config.branding.institution_url.clone(),
+        },
+        public_url: state.public_url.to_string(),
+    };
+    leptos_axum::handle_server_fns_with_context(move || provide_context(context.clone()), request)
+        .await
+}

@@ -1,0 +1,73 @@
+//! Serving the SPA built by Trunk: from the copy embedded at build time, or from a directory
+//! (`spa_dir`). Unknown paths get `index.html` so client-side routes survive a reload; API
+//! prefixes never do (they get the JSON 404 of their protocol instead).
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use rust_embed::RustEmbed;
+use std::borrow::Cow;
+
+use crate::state::AppState;
+
+/// The Trunk output (`dist/` at the workspace root), embedded in release builds and read
+/// from disk in debug builds.
+#[derive(RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../dist"]
+#[allow_missing = true]
+struct EmbeddedSpa;
+
+/// Paths that belong to protocol APIs; they never fall back to the SPA.
+const API_PREFIXES: &[&str] = &["/v1/", "/v2/", "/api/", "/assets/config/"];
+
+pub fn is_api_path(path: &str) -> bool {
+    API_PREFIXES.iter().any(|p| path.starts_with(p)) || path == "/v2"
+}
+
+async fn read_asset(state: &AppState, path: &str) -> Option<Cow<'static, [u8]>> {
+    match &state.config.spa_dir {
+        Some(dir) => {
+            if path.split('/').any(|seg| seg == "..") {
+                return None;
+            }
+            tokio::fs::read(dir.join(path)).await.ok().map(Cow::Owned)
+        }
+        None => EmbeddedSpa::get(path).map(|f| f.data),
+    }
+}
+
+/// The fallback handler of the whole router.
+pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    if is_api_path(path) {
+        return crate::library::not_found().await;
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let asset = path.trim_start_matches('/');
+    if !asset.is_empty() {
+        if let Some(bytes) = read_asset(&state, asset).await {
+            let mime = mime_guess::from_path(asset).first_or_octet_stream();
+            return file_response(bytes, mime.as_ref(), "public, max-age=31536000, immutable");
+        }
+    }
+    match read_asset(&state, "index.html").await {
+        Some(bytes) => file_response(bytes, "text/html; charset=utf-8", "no-cache"),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The Silo web interface was not built into this binary; run `make spa` (Trunk) and rebuild, or set spa_dir.",
+        )
+            .into_response(),
+    }
+}
+
+fn file_response(bytes: Cow<'static, [u8]>, mime: &str, cache: &'static str) -> Response {
+    let mut response = Response::new(Body::from(bytes.into_owned()));
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}

@@ -1,0 +1,34 @@
+//! What every request handler shares.
+use silo_domain::{Actor, DomainError, Registry};
+use std::sync::Arc;
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    pub config: Arc<Config>,
+    /// `config.public_url()`, computed once.
+    pub public_url: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(registry: Registry, config: Config) -> Self {
+        let public_url: Arc<str> = config.public_url().into();
+        AppState { registry, config: Arc::new(config), public_url }
+    }
+
+    /// The actor behind an `Authorization` header. No header means anonymous; a header that
+    /// names no valid credential is refused rather than downgraded to anonymous.
+    pub async fn actor(&self, headers: &http::HeaderMap) -> Result<Actor, DomainError> {
+        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+            return Ok(Actor::Anonymous);
+        };
+        let value = value.to_str().map_err(|_| DomainError::Unauthenticated)?;
+        let (scheme, credential) = value.trim().split_once(' ').ok_or(DomainError::Unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(DomainError::Unauthenticated);
+        }
+        self.registry.authenticate(credential).await
+    }
+}
