@@ -16,6 +16,7 @@
 #   LIBCLIENT_KEEP=1 keep the temp dir (SIFs, data dir, silo.log)
 #   LIBCLIENT_RUN    passed to `go test -run` (default: all tests)
 #   SILO_ANON_PULL   passed through ("0" if anonymous pulls must be refused)
+#   LIBCLIENT_RSS_FILE  write silo's peak RSS (KiB) there at the end
 #
 # Needs: apt-get install golang-go golang-github-apptainer-container-library-client-dev \
 #        golang-github-sylabs-sif-dev siftool curl
@@ -176,6 +177,13 @@ if ((big_mb > 0)); then
 	run_suite "$tmp/big.sif" -v -count=1 -timeout 30m \
 		-run '^(TestSIFFixture|TestLibraryClientRoundTrip)$' || big_status=$?
 	((status != 0)) || status=$big_status
+fi
+
+# Peak resident memory of silo over the whole run (for docs/BENCHMARKS.md).
+if [[ -r /proc/$silo_pid/status ]]; then
+	peak_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$silo_pid/status")
+	log "silo peak RSS (VmHWM): $((peak_kib / 1024)) MiB"
+	[[ -z ${LIBCLIENT_RSS_FILE:-} ]] || echo "$peak_kib" >"$LIBCLIENT_RSS_FILE"
 fi
 
 if ((status == 0)); then

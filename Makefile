@@ -1,0 +1,68 @@
+# Silo: the two commands are `make run` and `make test`; `make help` lists the rest.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/silo-target
+# PostgreSQL used by the test suite (each test creates its own database through it).
+SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+SILO := $(CARGO_TARGET_DIR)/release/silo
+SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
+
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-e2e fmt bench clean-test-dbs
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+run: build ## build and run Silo with its defaults (./silo-data, http://127.0.0.1:8080)
+	$(SILO) serve
+
+build: spa ## release build of the silo binary with the SPA embedded
+	cargo build --release -p server
+
+spa: setup ## build the SPA with Trunk into dist/
+	trunk build --release
+
+setup: ## install the build tools (idempotent)
+	@scripts/setup.sh
+
+setup-test: ## install the build and test tools (idempotent)
+	@scripts/setup.sh --test
+
+test: setup-test lint test-unit test-postgres spa test-libclient test-e2e ## every check and test, on SQLite and PostgreSQL
+	@echo "make test: all suites passed"
+
+fmt: ## format the code
+	cargo fmt --all
+
+lint: ## rustfmt and clippy (server and wasm) with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy -p silo-domain -p server --all-targets -- -D warnings
+	cargo clippy -p app --features ssr -- -D warnings
+	cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+
+test-unit: ## unit and in-process HTTP tests on SQLite
+	cargo test -p silo-domain -p server
+
+test-postgres: clean-test-dbs ## the same tests on PostgreSQL
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) cargo test -p silo-domain -p server; \
+	elif [ "$$CI" = true ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; \
+	else echo "SKIPPED: PostgreSQL tests (no server at 127.0.0.1:5432)" >&2; fi
+
+clean-test-dbs:
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		for db in $$(psql "$(SILO_TEST_POSTGRES_URL)" -Atc "select datname from pg_database where datname like 'silo\_t\_%' or datname like 'silo\_e2e\_%'"); do \
+			psql "$(SILO_TEST_POSTGRES_URL)" -qc "drop database if exists $$db" ; done; fi
+
+test-libclient: ## Apptainer's Go library client against a running silo (SQLite, then PostgreSQL), incl. a 100 MiB SIF
+	cargo build -p server
+	LIBCLIENT_BIG_MB=100 end2end/run-libclient.sh $(SILO_DEBUG)
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
+		SILO_DATABASE_URL=$${SILO_TEST_POSTGRES_URL%/*}/$$db LIBCLIENT_PORT=18081 end2end/run-libclient.sh $(SILO_DEBUG); \
+	elif [ "$$CI" = true ]; then exit 1; fi
+
+test-e2e: ## Playwright in Chromium against a running silo with a pushed image
+	cargo build -p server
+	end2end/run-spa.sh $(SILO_DEBUG)
+
+bench: ## memory benchmark: push and pull 1 GiB through the library client (see docs/BENCHMARKS.md)
+	bench/transfer-memory.sh

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs everything Silo's build and tests need on a Debian machine, idempotently:
+# a second run checks versions and installs nothing.
+#
+#   scripts/setup.sh          build + run needs (Rust wasm target, wasm-bindgen, Trunk, wasm-opt)
+#   scripts/setup.sh --test   also the test needs (Go + Apptainer's library client, siftool,
+#                             Chromium, Playwright)
+set -euo pipefail
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132.0.0       # npm's wasm-opt; Debian's (108) breaks current WASM
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+want_test=0
+[[ ${1:-} == --test ]] && want_test=1
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+apt_packages=(curl pkg-config)
+if ((want_test)); then
+	apt_packages+=(golang-go golang-github-apptainer-container-library-client-dev
+		golang-github-sylabs-sif-dev siftool chromium)
+fi
+missing=()
+for pkg in "${apt_packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	say "installing Debian packages: ${missing[*]}"
+	SUDO=
+	[[ $(id -u) == 0 ]] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+	say "Rust is missing: install it with rustup (https://rustup.rs) and re-run"
+	exit 1
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+	say "adding the wasm32-unknown-unknown target"
+	rustup target add wasm32-unknown-unknown
+fi
+if [[ $(wasm-bindgen --version 2>/dev/null) != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+	say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
+	cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+if [[ $(trunk --version 2>/dev/null) != "trunk $TRUNK_VERSION" ]]; then
+	say "installing trunk $TRUNK_VERSION (several minutes)"
+	cargo install -q trunk --version "$TRUNK_VERSION" --locked --force
+fi
+if ! command -v npm >/dev/null; then
+	say "installing Node.js and npm"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [[ $(wasm-opt --version 2>/dev/null) != "wasm-opt version ${BINARYEN_VERSION%%.*}"* ]]; then
+	say "installing wasm-opt from npm binaryen@$BINARYEN_VERSION"
+	npm install -g --silent "binaryen@$BINARYEN_VERSION"
+fi
+
+if ((want_test)); then
+	lock=$top/end2end/package-lock.json
+	stamp=$top/end2end/node_modules/.silo-lock-sha
+	if [[ ! -f $stamp ]] || [[ $(sha256sum "$lock" | cut -d' ' -f1) != $(cat "$stamp") ]]; then
+		say "installing Playwright (without its browser download: tests use Debian's chromium)"
+		(cd "$top/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
+		sha256sum "$lock" | cut -d' ' -f1 >"$stamp"
+	fi
+fi
+say "tools ready"
