@@ -40,7 +40,9 @@ pub fn validate_tag(tag: &str) -> Result<()> {
 
 pub fn validate_arch(arch: &str) -> Result<()> {
     if !ARCH.is_match(arch) {
-        return Err(DomainError::invalid(format!("invalid architecture {arch:?}")));
+        return Err(DomainError::invalid(format!(
+            "invalid architecture {arch:?}"
+        )));
     }
     Ok(())
 }
@@ -54,7 +56,9 @@ impl Sha256Hex {
         if hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(Sha256Hex(hex.to_string()))
         } else {
-            Err(DomainError::invalid(format!("invalid sha256 digest {hex:?}")))
+            Err(DomainError::invalid(format!(
+                "invalid sha256 digest {hex:?}"
+            )))
         }
     }
     /// Parses the library API's `sha256.<hex>` form.
@@ -173,7 +177,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_names() {
-        for bad in ["Alice/c/n:v1", "a/b/c/d", "a//n", "a/c/n:sha256.zz", "a/c/n:bad tag", "a/c/-n"] {
+        for bad in [
+            "Alice/c/n:v1",
+            "a/b/c/d",
+            "a//n",
+            "a/c/n:sha256.zz",
+            "a/c/n:bad tag",
+            "a/c/-n",
+        ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad} should be rejected");
         }
         assert!(validate_segment("entity", &"a".repeat(129)).is_err());

@@ -68,7 +68,8 @@ impl Actor {
 
     /// Admin rights need both an admin account and an admin-scoped credential.
     pub fn is_admin(&self) -> bool {
-        self.principal().is_some_and(|p| p.is_admin && p.scope >= Scope::Admin)
+        self.principal()
+            .is_some_and(|p| p.is_admin && p.scope >= Scope::Admin)
     }
 
     fn owns_entity(&self, entity: &entity::Model) -> bool {
@@ -80,7 +81,9 @@ impl Actor {
         !collection.private
             || self.is_admin()
             || self.owns_entity(entity)
-            || self.user_id().is_some_and(|id| collection.owner_id == Some(id))
+            || self
+                .user_id()
+                .is_some_and(|id| collection.owner_id == Some(id))
     }
 
     /// Creating collections, containers, images and tags inside an entity.
@@ -181,7 +184,11 @@ mod tests {
             Actor::Anonymous.require_write(&e),
             Err(DomainError::Unauthenticated)
         ));
-        assert!(user(1, false, Scope::Push).require_create_entity("u1").is_ok());
-        assert!(user(1, false, Scope::Push).require_create_entity("u2").is_err());
+        assert!(user(1, false, Scope::Push)
+            .require_create_entity("u1")
+            .is_ok());
+        assert!(user(1, false, Scope::Push)
+            .require_create_entity("u2")
+            .is_err());
     }
 }

@@ -25,7 +25,9 @@ impl TestDb {
             Ok(admin_url) if !admin_url.is_empty() => fresh_postgres_database(&admin_url).await,
             _ => sqlite_url(&dir.path().join("silo.db")),
         };
-        let db = connect_and_migrate(&url).await.expect("migrated test database");
+        let db = connect_and_migrate(&url)
+            .await
+            .expect("migrated test database");
         TestDb { db, url, dir }
     }
 
@@ -39,13 +41,17 @@ impl TestDb {
 }
 
 async fn fresh_postgres_database(admin_url: &str) -> String {
-    let admin = Database::connect(admin_url).await.expect("connect to PostgreSQL for tests");
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to PostgreSQL for tests");
     let name = format!("silo_t_{}", crate::services::random_hex(8));
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
         .expect("create test database");
     admin.close().await.ok();
-    let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends in /<database>");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("a database URL ends in /<database>");
     format!("{base}/{name}")
 }

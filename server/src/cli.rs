@@ -9,7 +9,11 @@ use crate::config::Config;
 use crate::state::AppState;
 
 #[derive(Parser, Debug)]
-#[command(name = "silo", version, about = "A container registry for Apptainer/Singularity images")]
+#[command(
+    name = "silo",
+    version,
+    about = "A container registry for Apptainer/Singularity images"
+)]
 pub struct Cli {
     /// TOML configuration file (settings from SILO_* environment variables override it).
     #[arg(long, global = true, env = "SILO_CONFIG")]
@@ -106,7 +110,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(UserCommand::Create(args)) => {
             let registry = crate::open_registry(&config).await?;
-            let user = registry.create_user(&args.name, &args.email, args.admin).await?;
+            let user = registry
+                .create_user(&args.name, &args.email, args.admin)
+                .await?;
             eprintln!(
                 "created {} {:?}",
                 if user.is_admin { "admin" } else { "user" },
@@ -132,7 +138,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let created = registry
                 .create_token(
                     &args.name,
-                    NewToken { label: args.label, scope, expires_in_days: args.expires_days },
+                    NewToken {
+                        label: args.label,
+                        scope,
+                        expires_in_days: args.expires_days,
+                    },
                 )
                 .await?;
             println!("{}", created.secret);
@@ -152,7 +162,10 @@ fn config_check(file: Option<&std::path::Path>) -> ExitCode {
             println!("  listen       {}", config.listen);
             println!("  public_url   {}", config.public_url());
             println!("  data_dir     {}", config.data_dir.display());
-            println!("  database     {}", crate::config::redact_url(&config.database_url()));
+            println!(
+                "  database     {}",
+                crate::config::redact_url(&config.database_url())
+            );
             ExitCode::SUCCESS
         }
         Ok(_) => ExitCode::FAILURE,
@@ -189,7 +202,8 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     };
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

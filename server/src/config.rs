@@ -91,9 +91,11 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        let settings = Env::prefixed(ENV_PREFIX)
-            .split("__")
-            .filter(|key| !ENV_NOT_SETTINGS.iter().any(|n| n[ENV_PREFIX.len()..].eq_ignore_ascii_case(key.as_str())));
+        let settings = Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+            !ENV_NOT_SETTINGS
+                .iter()
+                .any(|n| n[ENV_PREFIX.len()..].eq_ignore_ascii_case(key.as_str()))
+        });
         Ok(figment.merge(settings))
     }
 
@@ -115,7 +117,10 @@ impl Config {
             }
         }
         if let Some(db) = &self.database_url {
-            if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            if !(db.starts_with("sqlite:")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
+            {
                 problems.push(format!(
                     "database_url (SILO_DATABASE_URL): expected sqlite://… or postgres://…, got {:?}",
                     redact_url(db)
@@ -139,7 +144,10 @@ impl Config {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(ConfigError(format!("invalid configuration:\n  - {}", problems.join("\n  - "))))
+            Err(ConfigError(format!(
+                "invalid configuration:\n  - {}",
+                problems.join("\n  - ")
+            )))
         }
     }
 
@@ -201,7 +209,11 @@ fn describe_figment_error(err: figment::Error) -> String {
                 .as_ref()
                 .map(|m| format!(" (from {})", m.name))
                 .unwrap_or_default();
-            let path = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path.join(".")) };
+            let path = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", e.path.join("."))
+            };
             format!("{path}{}{source}", e.kind)
         })
         .collect::<Vec<_>>()
@@ -235,7 +247,11 @@ mod tests {
     #[test]
     fn file_overrides_defaults_and_unknown_keys_are_named() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(f, "listen = \"0.0.0.0:9000\"\n[branding]\nname = \"Test Centre\"").unwrap();
+        writeln!(
+            f,
+            "listen = \"0.0.0.0:9000\"\n[branding]\nname = \"Test Centre\""
+        )
+        .unwrap();
         let c = Config::load(Some(f.path())).unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.branding.name, "Test Centre");
@@ -254,7 +270,10 @@ mod tests {
             ..Config::default()
         };
         let err = c.validate().unwrap_err().to_string();
-        assert!(err.contains("SILO_LISTEN") && err.contains("SILO_PUBLIC_URL"), "{err}");
+        assert!(
+            err.contains("SILO_LISTEN") && err.contains("SILO_PUBLIC_URL"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,9 +12,14 @@ use std::sync::Arc;
 
 /// Opens the database (running migrations) and the blob store that `config` names.
 pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> {
-    tokio::fs::create_dir_all(&config.data_dir).await.map_err(|e| {
-        anyhow::anyhow!("cannot create data directory {}: {e}", config.data_dir.display())
-    })?;
+    tokio::fs::create_dir_all(&config.data_dir)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
     let db = silo_domain::db::connect_and_migrate(&config.database_url())
         .await
         .map_err(|e| {
@@ -24,7 +29,10 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
             )
         })?;
     let store = FsBlobStore::open(config.blob_dir()).await.map_err(|e| {
-        anyhow::anyhow!("cannot open blob store {}: {e}", config.blob_dir().display())
+        anyhow::anyhow!(
+            "cannot open blob store {}: {e}",
+            config.blob_dir().display()
+        )
     })?;
     Ok(Registry::new(db, Arc::new(store)))
 }

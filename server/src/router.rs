@@ -33,7 +33,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Runs a Leptos server function with the registry and branding in its context.
-async fn server_function(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+async fn server_function(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
     let context = app::context::SiloContext {
         registry: state.registry.clone(),
         branding: app::context::Branding {

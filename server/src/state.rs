@@ -15,7 +15,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(registry: Registry, config: Config) -> Self {
         let public_url: Arc<str> = config.public_url().into();
-        AppState { registry, config: Arc::new(config), public_url }
+        AppState {
+            registry,
+            config: Arc::new(config),
+            public_url,
+        }
     }
 
     /// The actor behind an `Authorization` header. No header means anonymous; a header that
@@ -25,7 +29,10 @@ impl AppState {
             return Ok(Actor::Anonymous);
         };
         let value = value.to_str().map_err(|_| DomainError::Unauthenticated)?;
-        let (scheme, credential) = value.trim().split_once(' ').ok_or(DomainError::Unauthenticated)?;
+        let (scheme, credential) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(DomainError::Unauthenticated)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(DomainError::Unauthenticated);
         }

@@ -17,15 +17,26 @@ async fn discovery_version_and_token_checks() {
     for service in ["libraryAPI", "keystoreAPI", "tokenAPI"] {
         assert_eq!(services[service]["uri"], PUBLIC_URL, "{service}");
     }
-    assert!(services.as_object().unwrap().values().all(|v| v.is_object()));
+    assert!(services
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| v.is_object()));
 
     let version = h.get("/version", None).await;
     assert_eq!(version.data()["apiVersion"], "2.0.0");
     assert!(version.data()["version"].as_str().unwrap().starts_with('v'));
 
-    assert_eq!(h.get("/v1/token-status", Some(&token)).await.status, StatusCode::OK);
-    h.get("/v1/token-status", None).await.assert_error(StatusCode::UNAUTHORIZED);
-    h.get("/v1/token-status", Some("silo_nonsense")).await.assert_error(StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.get("/v1/token-status", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    h.get("/v1/token-status", None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED);
+    h.get("/v1/token-status", Some("silo_nonsense"))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED);
     // The 1.2 client capitalises the scheme.
     let upper = Request::get("/v1/token-status")
         .header("authorization", format!("BEARER {token}"))
@@ -41,25 +52,44 @@ async fn discovery_version_and_token_checks() {
     let me = h.get("/v1/rbac/users/current", Some(&token)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["username"], "alice", "raw JSON, not enveloped");
-    h.get("/v1/rbac/users/current", None).await.assert_error(StatusCode::UNAUTHORIZED);
+    h.get("/v1/rbac/users/current", None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn tokens_are_long_enough_for_remote_login() {
     let h = Harness::new().await;
     let token = h.user("alice", false).await;
-    assert!(token.len() >= 200, "apptainer remote login --tokenfile needs 200+ characters");
+    assert!(
+        token.len() >= 200,
+        "apptainer remote login --tokenfile needs 200+ characters"
+    );
     assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
 }
 
 #[tokio::test]
 async fn unknown_api_paths_answer_json_404_not_the_spa() {
     let h = Harness::new().await;
-    for path in ["/v1/oci-redirect?accessTypes=pull&namespace=a/b/c", "/v1/nothing", "/v2/nothing/here", "/v2/imagefile/1/_multipart"] {
-        let method = if path.ends_with("_multipart") { "POST" } else { "GET" };
+    for path in [
+        "/v1/oci-redirect?accessTypes=pull&namespace=a/b/c",
+        "/v1/nothing",
+        "/v2/nothing/here",
+        "/v2/imagefile/1/_multipart",
+    ] {
+        let method = if path.ends_with("_multipart") {
+            "POST"
+        } else {
+            "GET"
+        };
         let r = h.call(method, path, None, Body::empty()).await;
         r.assert_error(StatusCode::NOT_FOUND);
-        assert!(r.header("content-type").unwrap().starts_with("application/json"), "{path}");
+        assert!(
+            r.header("content-type")
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
     }
 }
 
@@ -76,7 +106,10 @@ async fn push_flow_creates_namespace_uploads_tags_and_pulls_back() {
         )
         .await;
     assert_eq!(entity.status, StatusCode::OK);
-    let entity_id = entity.data()["id"].as_str().expect("ids are strings").to_string();
+    let entity_id = entity.data()["id"]
+        .as_str()
+        .expect("ids are strings")
+        .to_string();
     let coll = h
         .post_json("/v1/collections", Some(&token), json!({"id":"","name":"tools","entity":entity_id,"containers":null,"private":false,"createdAt":"0001-01-01T00:00:00Z"}))
         .await;
@@ -92,7 +125,9 @@ async fn push_flow_creates_namespace_uploads_tags_and_pulls_back() {
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let hash = sha256_hex(&bytes);
     let lookup = format!("/v1/images/alice/tools/bwa:sha256.{hash}?arch=amd64");
-    h.get(&lookup, Some(&token)).await.assert_error(StatusCode::NOT_FOUND);
+    h.get(&lookup, Some(&token))
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
     let image = h
         .post_json("/v1/images", Some(&token), json!({"id":"","hash":format!("sha256.{hash}"),"description":"aligner","container":cont_id,"size":0,"uploaded":false}))
         .await;
@@ -101,34 +136,66 @@ async fn push_flow_creates_namespace_uploads_tags_and_pulls_back() {
     let image_id = image.data()["id"].as_str().unwrap().to_string();
 
     let start = h
-        .post_json(&format!("/v2/imagefile/{image_id}"), Some(&token), json!({"filesize": bytes.len(), "md5sum": "x", "sha256sum": hash}))
+        .post_json(
+            &format!("/v2/imagefile/{image_id}"),
+            Some(&token),
+            json!({"filesize": bytes.len(), "md5sum": "x", "sha256sum": hash}),
+        )
         .await;
     assert_eq!(start.status, StatusCode::OK);
     let upload_url = start.data()["uploadURL"].as_str().unwrap().to_string();
-    assert!(upload_url.starts_with(PUBLIC_URL), "absolute capability URL: {upload_url}");
-    let put = h.call("PUT", &upload_url, None, Body::from(bytes.clone())).await;
-    assert_eq!(put.status, StatusCode::OK, "exactly 200, without credentials");
-    let done = h.put_json(&format!("/v2/imagefile/{image_id}/_complete"), Some(&token), json!({})).await;
+    assert!(
+        upload_url.starts_with(PUBLIC_URL),
+        "absolute capability URL: {upload_url}"
+    );
+    let put = h
+        .call("PUT", &upload_url, None, Body::from(bytes.clone()))
+        .await;
+    assert_eq!(
+        put.status,
+        StatusCode::OK,
+        "exactly 200, without credentials"
+    );
+    let done = h
+        .put_json(
+            &format!("/v2/imagefile/{image_id}/_complete"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(done.data()["containerUrl"], "c/alice/tools/bwa");
     assert_eq!(done.data()["quota"]["quotaUsage"], bytes.len());
     // A used capability is gone.
-    let again = h.call("PUT", &upload_url, None, Body::from(bytes.clone())).await;
+    let again = h
+        .call("PUT", &upload_url, None, Body::from(bytes.clone()))
+        .await;
     again.assert_error(StatusCode::NOT_FOUND);
 
     let tags = h.get(&format!("/v2/tags/{cont_id}"), Some(&token)).await;
     assert_eq!(tags.data(), json!({}));
     let tag = h
-        .post_json(&format!("/v2/tags/{cont_id}"), Some(&token), json!({"Arch":"amd64","Tag":"v1","ImageID":image_id}))
+        .post_json(
+            &format!("/v2/tags/{cont_id}"),
+            Some(&token),
+            json!({"Arch":"amd64","Tag":"v1","ImageID":image_id}),
+        )
         .await;
     assert_eq!(tag.status, StatusCode::OK);
     // v1 form, lower-case keys.
     let tag = h
-        .post_json(&format!("/v1/tags/{cont_id}"), Some(&token), json!({"tag":"latest","imageID":image_id}))
+        .post_json(
+            &format!("/v1/tags/{cont_id}"),
+            Some(&token),
+            json!({"tag":"latest","imageID":image_id}),
+        )
         .await;
     assert_eq!(tag.status, StatusCode::OK);
     let v2 = h.get(&format!("/v2/tags/{cont_id}"), None).await;
-    assert_eq!(v2.data(), json!({"amd64": {"latest": image_id, "v1": image_id}}));
+    assert_eq!(
+        v2.data(),
+        json!({"amd64": {"latest": image_id, "v1": image_id}})
+    );
     let v1 = h.get(&format!("/v1/tags/{cont_id}"), None).await;
     assert_eq!(v1.data(), json!({"latest": image_id, "v1": image_id}));
 
@@ -143,37 +210,74 @@ async fn push_flow_creates_namespace_uploads_tags_and_pulls_back() {
     assert_eq!(img["collectionName"], "tools");
     assert_eq!(img["containerName"], "bwa");
     assert!(img["createdAt"].as_str().unwrap().ends_with('Z'));
-    let by_tag = h.get("/v1/images/alice/tools/bwa:v1?arch=amd64", None).await;
+    let by_tag = h
+        .get("/v1/images/alice/tools/bwa:v1?arch=amd64", None)
+        .await;
     assert_eq!(by_tag.data()["id"], image_id.as_str());
-    h.get("/v1/images/alice/tools/bwa:v1?arch=arm64", None).await.assert_error(StatusCode::NOT_FOUND);
+    h.get("/v1/images/alice/tools/bwa:v1?arch=arm64", None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
     let container = h.get("/v1/containers/alice/tools/bwa", None).await;
-    assert_eq!(container.data()["archTags"]["amd64"]["v1"], image_id.as_str());
+    assert_eq!(
+        container.data()["archTags"]["amd64"]["v1"],
+        image_id.as_str()
+    );
     assert_eq!(container.data()["imageTags"]["latest"], image_id.as_str());
     assert_eq!(container.data()["images"], json!([image_id]));
 
-    let pulled = h.get("/v1/imagefile/alice/tools/bwa:v1?arch=amd64", None).await;
+    let pulled = h
+        .get("/v1/imagefile/alice/tools/bwa:v1?arch=amd64", None)
+        .await;
     assert_eq!(pulled.status, StatusCode::OK);
-    assert_eq!(pulled.header("content-length").unwrap(), bytes.len().to_string());
+    assert_eq!(
+        pulled.header("content-length").unwrap(),
+        bytes.len().to_string()
+    );
     assert!(pulled.body == bytes, "pulled bytes differ");
     let ranged = h
-        .send(Request::get("/v1/imagefile/alice/tools/bwa:v1").header("range", "bytes=0-1024").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/v1/imagefile/alice/tools/bwa:v1")
+                .header("range", "bytes=0-1024")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(ranged.status, StatusCode::PARTIAL_CONTENT);
-    assert_eq!(ranged.header("content-range").unwrap(), format!("bytes 0-1024/{}", bytes.len()));
+    assert_eq!(
+        ranged.header("content-range").unwrap(),
+        format!("bytes 0-1024/{}", bytes.len())
+    );
     assert_eq!(ranged.body, bytes[..=1024]);
     let tail = h
-        .send(Request::get("/v1/imagefile/alice/tools/bwa:v1").header("range", "bytes=299990-").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/v1/imagefile/alice/tools/bwa:v1")
+                .header("range", "bytes=299990-")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(tail.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(tail.body, bytes[299_990..]);
     let beyond = h
-        .send(Request::get("/v1/imagefile/alice/tools/bwa:v1").header("range", "bytes=400000-").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/v1/imagefile/alice/tools/bwa:v1")
+                .header("range", "bytes=400000-")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     beyond.assert_error(StatusCode::RANGE_NOT_SATISFIABLE);
-    assert_eq!(beyond.header("content-range").unwrap(), format!("bytes */{}", bytes.len()));
+    assert_eq!(
+        beyond.header("content-range").unwrap(),
+        format!("bytes */{}", bytes.len())
+    );
 
     let counted = h.get("/v1/containers/alice/tools/bwa", None).await;
-    assert_eq!(counted.data()["downloadCount"], 2, "the 200 and the range from byte 0 count");
+    assert_eq!(
+        counted.data()["downloadCount"],
+        2,
+        "the 200 and the range from byte 0 count"
+    );
 }
 
 #[tokio::test]
@@ -188,7 +292,13 @@ async fn same_content_is_stored_once_and_repush_skips_upload() {
     assert_eq!(h.blob_count(), 1);
     // Registering the same content again returns the uploaded record.
     let hash = sha256_hex(&bytes);
-    let again = h.post_json("/v1/images", Some(&token), json!({"hash": format!("sha256.{hash}"), "container": a})).await;
+    let again = h
+        .post_json(
+            "/v1/images",
+            Some(&token),
+            json!({"hash": format!("sha256.{hash}"), "container": a}),
+        )
+        .await;
     assert_eq!(again.data()["uploaded"], true);
 }
 
@@ -199,14 +309,36 @@ async fn legacy_v1_upload() {
     let cont = h.container(&token, "alice/old/client", false).await;
     let bytes = b"legacy body".to_vec();
     let hash = sha256_hex(&bytes);
-    let image = h.post_json("/v1/images", Some(&token), json!({"hash": format!("sha256.{hash}"), "container": cont})).await;
+    let image = h
+        .post_json(
+            "/v1/images",
+            Some(&token),
+            json!({"hash": format!("sha256.{hash}"), "container": cont}),
+        )
+        .await;
     let id = image.data()["id"].as_str().unwrap().to_string();
-    let up = h.call("POST", &format!("/v1/imagefile/{id}"), Some(&token), Body::from(bytes.clone())).await;
+    let up = h
+        .call(
+            "POST",
+            &format!("/v1/imagefile/{id}"),
+            Some(&token),
+            Body::from(bytes.clone()),
+        )
+        .await;
     assert_eq!(up.status, StatusCode::OK);
-    let got = h.get(&format!("/v1/images/alice/old/client:sha256.{hash}"), None).await;
+    let got = h
+        .get(&format!("/v1/images/alice/old/client:sha256.{hash}"), None)
+        .await;
     assert_eq!(got.data()["uploaded"], true);
     // Without a token the legacy upload is refused.
-    let anon = h.call("POST", &format!("/v1/imagefile/{id}"), None, Body::from(bytes)).await;
+    let anon = h
+        .call(
+            "POST",
+            &format!("/v1/imagefile/{id}"),
+            None,
+            Body::from(bytes),
+        )
+        .await;
     anon.assert_error(StatusCode::UNAUTHORIZED);
 }
 
@@ -229,7 +361,9 @@ async fn search_finds_images_with_names_and_tags() {
     assert_eq!(by_collection.data()["collection"][0]["name"], "genomics");
     let nothing = h.get("/v1/search?value=zzzzzz", None).await;
     assert_eq!(nothing.data()["image"], json!([]));
-    h.get("/v1/search?value=", None).await.assert_error(StatusCode::BAD_REQUEST);
+    h.get("/v1/search?value=", None)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -241,20 +375,48 @@ async fn delete_removes_image_tags_and_unused_bytes() {
     let b = h.container(&alice, "alice/tools/b", false).await;
     h.push(&alice, &a, b"shared bytes", "v1").await;
     h.push(&alice, &b, b"shared bytes", "v1").await;
-    h.call("DELETE", "/v1/images/alice/tools/a:v1?arch=amd64", None, Body::empty())
-        .await
-        .assert_error(StatusCode::UNAUTHORIZED);
-    h.call("DELETE", "/v1/images/alice/tools/a:v1?arch=amd64", Some(&bob), Body::empty())
-        .await
-        .assert_error(StatusCode::FORBIDDEN);
-    let del = h.call("DELETE", "/v1/images/alice/tools/a:v1?arch=amd64", Some(&alice), Body::empty()).await;
+    h.call(
+        "DELETE",
+        "/v1/images/alice/tools/a:v1?arch=amd64",
+        None,
+        Body::empty(),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED);
+    h.call(
+        "DELETE",
+        "/v1/images/alice/tools/a:v1?arch=amd64",
+        Some(&bob),
+        Body::empty(),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN);
+    let del = h
+        .call(
+            "DELETE",
+            "/v1/images/alice/tools/a:v1?arch=amd64",
+            Some(&alice),
+            Body::empty(),
+        )
+        .await;
     assert_eq!(del.status, StatusCode::OK);
-    h.get("/v1/images/alice/tools/a:v1?arch=amd64", None).await.assert_error(StatusCode::NOT_FOUND);
-    h.get("/v1/imagefile/alice/tools/a:v1", None).await.assert_error(StatusCode::NOT_FOUND);
+    h.get("/v1/images/alice/tools/a:v1?arch=amd64", None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
+    h.get("/v1/imagefile/alice/tools/a:v1", None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
     assert_eq!(h.blob_count(), 1, "still used by alice/tools/b");
     let b_pull = h.get("/v1/imagefile/alice/tools/b:v1", None).await;
     assert_eq!(b_pull.body, b"shared bytes");
-    let del = h.call("DELETE", "/v1/images/alice/tools/b:v1?arch=amd64", Some(&alice), Body::empty()).await;
+    let del = h
+        .call(
+            "DELETE",
+            "/v1/images/alice/tools/b:v1?arch=amd64",
+            Some(&alice),
+            Body::empty(),
+        )
+        .await;
     assert_eq!(del.status, StatusCode::OK);
     assert_eq!(h.blob_count(), 0, "no record uses the bytes any more");
 }

@@ -254,7 +254,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_api_tokens_user", ApiTokens::Table, ApiTokens::UserId).await?;
+        index(
+            manager,
+            "idx_api_tokens_user",
+            ApiTokens::Table,
+            ApiTokens::UserId,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -292,7 +298,10 @@ impl MigrationTrait for Migration {
             manager,
             "uq_team_memberships",
             TeamMemberships::Table,
-            vec![TeamMemberships::TeamId.into_iden(), TeamMemberships::UserId.into_iden()],
+            vec![
+                TeamMemberships::TeamId.into_iden(),
+                TeamMemberships::UserId.into_iden(),
+            ],
         )
         .await?;
         manager
@@ -335,7 +344,10 @@ impl MigrationTrait for Migration {
             manager,
             "uq_collections_name",
             Collections::Table,
-            vec![Collections::EntityId.into_iden(), Collections::Name.into_iden()],
+            vec![
+                Collections::EntityId.into_iden(),
+                Collections::Name.into_iden(),
+            ],
         )
         .await?;
         manager
@@ -363,7 +375,10 @@ impl MigrationTrait for Migration {
             manager,
             "uq_containers_name",
             Containers::Table,
-            vec![Containers::CollectionId.into_iden(), Containers::Name.into_iden()],
+            vec![
+                Containers::CollectionId.into_iden(),
+                Containers::Name.into_iden(),
+            ],
         )
         .await?;
         manager
@@ -426,7 +441,11 @@ impl MigrationTrait for Migration {
             manager,
             "uq_tags_name",
             Tags::Table,
-            vec![Tags::ContainerId.into_iden(), Tags::Arch.into_iden(), Tags::Name.into_iden()],
+            vec![
+                Tags::ContainerId.into_iden(),
+                Tags::Arch.into_iden(),
+                Tags::Name.into_iden(),
+            ],
         )
         .await?;
         index(manager, "idx_tags_image", Tags::Table, Tags::ImageId).await?;
@@ -447,8 +466,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_stars_collection", Stars::Table, Stars::CollectionId).await?;
-        index(manager, "idx_stars_container", Stars::Table, Stars::ContainerId).await?;
+        index(
+            manager,
+            "idx_stars_collection",
+            Stars::Table,
+            Stars::CollectionId,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_stars_container",
+            Stars::Table,
+            Stars::ContainerId,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -499,7 +530,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_audit_log_created", AuditLog::Table, AuditLog::CreatedAt).await?;
+        index(
+            manager,
+            "idx_audit_log_created",
+            AuditLog::Table,
+            AuditLog::CreatedAt,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -535,7 +572,9 @@ impl MigrationTrait for Migration {
             ApiTokens::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

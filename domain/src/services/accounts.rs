@@ -44,7 +44,9 @@ impl Registry {
     ) -> Result<user::Model> {
         validate_segment("user", username)?;
         if self.find_user(username).await?.is_some() {
-            return Err(DomainError::Conflict(format!("user {username:?} already exists")));
+            return Err(DomainError::Conflict(format!(
+                "user {username:?} already exists"
+            )));
         }
         let model = user::ActiveModel {
             username: Set(username.to_string()),
@@ -67,7 +69,10 @@ impl Registry {
     }
 
     pub async fn list_users(&self) -> Result<Vec<user::Model>> {
-        Ok(user::Entity::find().order_by_asc(user::Column::Username).all(&self.db).await?)
+        Ok(user::Entity::find()
+            .order_by_asc(user::Column::Username)
+            .all(&self.db)
+            .await?)
     }
 
     /// Issues a new API token for `username`. Admins' tokens default to admin scope, other
@@ -77,17 +82,24 @@ impl Registry {
             .find_user(username)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("user {username:?}")))?;
-        let default_scope = if account.is_admin { Scope::Admin } else { Scope::Push };
+        let default_scope = if account.is_admin {
+            Scope::Admin
+        } else {
+            Scope::Push
+        };
         let scope = new.scope.unwrap_or(default_scope);
         if scope == Scope::Admin && !account.is_admin {
-            return Err(DomainError::forbidden("only admins may hold admin-scoped tokens"));
+            return Err(DomainError::forbidden(
+                "only admins may hold admin-scoped tokens",
+            ));
         }
         let secret = format!(
             "{TOKEN_PREFIX}{}",
             Alphanumeric.sample_string(&mut rand::rng(), TOKEN_RANDOM_LEN)
         );
-        let expires_at: Option<DateTime<Utc>> =
-            new.expires_in_days.map(|days| now() + Duration::days(i64::from(days)));
+        let expires_at: Option<DateTime<Utc>> = new
+            .expires_in_days
+            .map(|days| now() + Duration::days(i64::from(days)));
         let record = api_token::ActiveModel {
             user_id: Set(account.id),
             label: Set(new.label),
@@ -122,7 +134,10 @@ impl Registry {
         if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= at) {
             return Err(DomainError::Unauthenticated);
         }
-        let Some(account) = user::Entity::find_by_id(token.user_id).one(&self.db).await? else {
+        let Some(account) = user::Entity::find_by_id(token.user_id)
+            .one(&self.db)
+            .await?
+        else {
             return Err(DomainError::Unauthenticated);
         };
         if !account.is_active {

@@ -58,7 +58,10 @@ impl Registry {
             .filter(tag::Column::ContainerId.eq(container_id))
             .filter(tag::Column::Name.eq(name));
         if let Some(arch) = arch.filter(|a| !a.is_empty()) {
-            return Ok(query.filter(tag::Column::Arch.eq(arch)).one(&self.db).await?);
+            return Ok(query
+                .filter(tag::Column::Arch.eq(arch))
+                .one(&self.db)
+                .await?);
         }
         // No arch asked for: prefer the default arch, else whatever single arch has the tag.
         let candidates = query.all(&self.db).await?;
@@ -247,7 +250,9 @@ impl Registry {
             .filter(tag::Column::ImageId.eq(view.image.id))
             .exec(&txn)
             .await?;
-        image::Entity::delete_by_id(view.image.id).exec(&txn).await?;
+        image::Entity::delete_by_id(view.image.id)
+            .exec(&txn)
+            .await?;
         let still_used = image::Entity::find()
             .filter(image::Column::Sha256.eq(view.image.sha256.as_str()))
             .count(&txn)

@@ -21,7 +21,10 @@ pub struct ContainerView {
 
 impl ContainerView {
     pub fn path(&self) -> String {
-        format!("{}/{}/{}", self.entity.name, self.collection.name, self.container.name)
+        format!(
+            "{}/{}/{}",
+            self.entity.name, self.collection.name, self.container.name
+        )
     }
 }
 
@@ -68,7 +71,10 @@ impl Registry {
         validate_segment("entity", &new.name)?;
         actor.require_create_entity(&new.name)?;
         if self.entity(&new.name).await.is_ok() {
-            return Err(DomainError::Conflict(format!("entity {:?} already exists", new.name)));
+            return Err(DomainError::Conflict(format!(
+                "entity {:?} already exists",
+                new.name
+            )));
         }
         let owner = self.find_user(&new.name).await?.map(|u| u.id);
         let model = entity::ActiveModel {
@@ -106,7 +112,10 @@ impl Registry {
     ) -> Result<(entity::Model, collection::Model)> {
         let not_found = || DomainError::not_found(format!("collection {entity_name}/{name}"));
         let entity = self.entity(entity_name).await.map_err(|_| not_found())?;
-        let collection = self.find_collection(entity.id, name).await?.ok_or_else(not_found)?;
+        let collection = self
+            .find_collection(entity.id, name)
+            .await?
+            .ok_or_else(not_found)?;
         if !actor.can_read(&entity, &collection) {
             return Err(not_found());
         }
@@ -154,7 +163,11 @@ impl Registry {
             .one(&self.db)
             .await?
             .ok_or_else(not_found)?;
-        Ok(ContainerView { entity, collection, container })
+        Ok(ContainerView {
+            entity,
+            collection,
+            container,
+        })
     }
 
     /// A container by id, if the actor may read it.
@@ -172,7 +185,11 @@ impl Registry {
         if !actor.can_read(&entity, &collection) {
             return Err(not_found());
         }
-        Ok(ContainerView { entity, collection, container })
+        Ok(ContainerView {
+            entity,
+            collection,
+            container,
+        })
     }
 
     pub async fn create_container(
@@ -215,7 +232,11 @@ impl Registry {
         }
         .insert(&self.db)
         .await?;
-        Ok(ContainerView { entity, collection, container })
+        Ok(ContainerView {
+            entity,
+            collection,
+            container,
+        })
     }
 
     /// Ids of the entity's collections the actor may see.
@@ -229,7 +250,11 @@ impl Registry {
             .order_by_asc(collection::Column::Name)
             .all(&self.db)
             .await?;
-        Ok(collections.into_iter().filter(|c| actor.can_read(entity, c)).map(|c| c.id).collect())
+        Ok(collections
+            .into_iter()
+            .filter(|c| actor.can_read(entity, c))
+            .map(|c| c.id)
+            .collect())
     }
 
     /// Ids of a collection's containers (the caller has checked access to the collection).

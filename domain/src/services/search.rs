@@ -1,5 +1,7 @@
 //! Search across the namespace, never returning what the actor may not see.
-use sea_orm::{sea_query::ExprTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    sea_query::ExprTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::{ContainerView, ImageView, Registry};
 use crate::entities::{collection, container, entity, image, tag};
@@ -70,21 +72,32 @@ impl Registry {
             .all(&self.db)
             .await?;
         for found in containers {
-            let Ok(view) = self.container_by_id(actor, found.id).await else { continue };
+            let Ok(view) = self.container_by_id(actor, found.id).await else {
+                continue;
+            };
             if hits.containers.len() >= SEARCH_LIMIT as usize {
                 break;
             }
             let (images, tags) = self.container_contents(&view).await?;
             for img in images.into_iter().filter(|i| i.uploaded) {
-                if arch.is_some_and(|a| !a.is_empty() && img.arch.as_deref().is_some_and(|ia| ia != a)) {
+                if arch
+                    .is_some_and(|a| !a.is_empty() && img.arch.as_deref().is_some_and(|ia| ia != a))
+                {
                     continue;
                 }
                 if signed == Some(true) && img.signed != Some(true) {
                     continue;
                 }
-                let img_tags: Vec<tag::Model> =
-                    tags.iter().filter(|t| t.image_id == img.id).cloned().collect();
-                hits.images.push(ImageView { owner: view.clone(), image: img, tags: img_tags });
+                let img_tags: Vec<tag::Model> = tags
+                    .iter()
+                    .filter(|t| t.image_id == img.id)
+                    .cloned()
+                    .collect();
+                hits.images.push(ImageView {
+                    owner: view.clone(),
+                    image: img,
+                    tags: img_tags,
+                });
             }
             hits.containers.push(view);
         }

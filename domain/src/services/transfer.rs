@@ -2,8 +2,8 @@
 //! uploads, and downloads that count usage.
 use chrono::Duration;
 use sea_orm::{
-    sea_query::{Expr, ExprTrait}, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 
 use super::{now, random_hex, ImageView, Registry};
@@ -61,7 +61,10 @@ impl Registry {
         }
         .insert(&self.db)
         .await?;
-        Ok(UploadTicket { session_id: session.id, image_id })
+        Ok(UploadTicket {
+            session_id: session.id,
+            image_id,
+        })
     }
 
     /// Receives the bytes of an upload session. Knowing the session id is the credential.
@@ -72,15 +75,21 @@ impl Registry {
             .await?
             .ok_or_else(not_found)?;
         if session.expires_at <= now() {
-            upload_session::Entity::delete_by_id(session.id).exec(&self.db).await?;
+            upload_session::Entity::delete_by_id(session.id)
+                .exec(&self.db)
+                .await?;
             return Err(not_found());
         }
         let expected = Expected {
             sha256: Some(Sha256Hex::parse(&session.expected_sha256)?),
             size: Some(session.expected_size as u64),
         };
-        let image = self.store_image_bytes(session.image_id, data, &expected).await?;
-        upload_session::Entity::delete_by_id(session.id).exec(&self.db).await?;
+        let image = self
+            .store_image_bytes(session.image_id, data, &expected)
+            .await?;
+        upload_session::Entity::delete_by_id(session.id)
+            .exec(&self.db)
+            .await?;
         Ok(image)
     }
 
@@ -93,7 +102,10 @@ impl Registry {
         size: Option<u64>,
     ) -> Result<image::Model> {
         let view = self.image_for_write(actor, image_id).await?;
-        let expected = Expected { sha256: Some(Sha256Hex::parse(&view.image.sha256)?), size };
+        let expected = Expected {
+            sha256: Some(Sha256Hex::parse(&view.image.sha256)?),
+            size,
+        };
         self.store_image_bytes(image_id, data, &expected).await
     }
 

@@ -102,7 +102,10 @@ impl FsBlobStore {
             size += chunk.len() as u64;
             if let Some(limit) = expected.size {
                 if size > limit {
-                    return Err(StoreError::SizeMismatch { expected: limit, actual: size });
+                    return Err(StoreError::SizeMismatch {
+                        expected: limit,
+                        actual: size,
+                    });
                 }
             }
             hasher.update(&chunk);
@@ -110,7 +113,10 @@ impl FsBlobStore {
         }
         if let Some(limit) = expected.size {
             if size != limit {
-                return Err(StoreError::SizeMismatch { expected: limit, actual: size });
+                return Err(StoreError::SizeMismatch {
+                    expected: limit,
+                    actual: size,
+                });
             }
         }
         let actual = Sha256Hex::parse(&hex::encode(hasher.finalize()))
@@ -152,7 +158,11 @@ impl BlobStore for FsBlobStore {
         let target = self.blob_path(&sha256);
         if tokio::fs::try_exists(&target).await? {
             tokio::fs::remove_file(&temp).await?;
-            return Ok(StoredBlob { sha256, size, newly_stored: false });
+            return Ok(StoredBlob {
+                sha256,
+                size,
+                newly_stored: false,
+            });
         }
         let dir = target.parent().expect("blob paths have a parent");
         tokio::fs::create_dir_all(dir).await?;
@@ -161,7 +171,11 @@ impl BlobStore for FsBlobStore {
             return Err(e.into());
         }
         sync_dir(dir).await?;
-        Ok(StoredBlob { sha256, size, newly_stored: true })
+        Ok(StoredBlob {
+            sha256,
+            size,
+            newly_stored: true,
+        })
     }
 
     async fn open(
@@ -177,19 +191,28 @@ impl BlobStore for FsBlobStore {
         let total_size = file.metadata().await?.len();
         let resolved = match range {
             None => None,
-            Some(r) => Some(r.resolve(total_size).ok_or(StoreError::RangeNotSatisfiable {
-                size: total_size,
-            })?),
+            Some(r) => Some(
+                r.resolve(total_size)
+                    .ok_or(StoreError::RangeNotSatisfiable { size: total_size })?,
+            ),
         };
         let stream: ByteStream = match resolved {
-            None => Box::pin(tokio_util::io::ReaderStream::with_capacity(file, READ_CHUNK)),
+            None => Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                file, READ_CHUNK,
+            )),
             Some((first, last)) => {
                 file.seek(SeekFrom::Start(first)).await?;
                 let limited = file.take(last - first + 1);
-                Box::pin(tokio_util::io::ReaderStream::with_capacity(limited, READ_CHUNK))
+                Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                    limited, READ_CHUNK,
+                ))
             }
         };
-        Ok(BlobReader { stream, total_size, range: resolved })
+        Ok(BlobReader {
+            stream,
+            total_size,
+            range: resolved,
+        })
     }
 
     async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError> {
@@ -216,7 +239,9 @@ mod tests {
     use bytes::Bytes;
 
     fn stream_of(parts: Vec<&'static [u8]>) -> ByteStream {
-        Box::pin(futures::stream::iter(parts.into_iter().map(|p| Ok(Bytes::from_static(p)))))
+        Box::pin(futures::stream::iter(
+            parts.into_iter().map(|p| Ok(Bytes::from_static(p))),
+        ))
     }
 
     fn sha(data: &[u8]) -> Sha256Hex {
@@ -231,16 +256,31 @@ mod tests {
     async fn stores_verifies_and_deduplicates() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).await.unwrap();
-        let expected = Expected { sha256: Some(sha(b"hello world")), size: Some(11) };
-        let blob = store.put(stream_of(vec![b"hello ", b"world"]), &expected).await.unwrap();
+        let expected = Expected {
+            sha256: Some(sha(b"hello world")),
+            size: Some(11),
+        };
+        let blob = store
+            .put(stream_of(vec![b"hello ", b"world"]), &expected)
+            .await
+            .unwrap();
         assert!(blob.newly_stored);
         assert_eq!(blob.size, 11);
-        let again = store.put(stream_of(vec![b"hello world"]), &expected).await.unwrap();
+        let again = store
+            .put(stream_of(vec![b"hello world"]), &expected)
+            .await
+            .unwrap();
         assert!(!again.newly_stored);
         assert_eq!(store.size(&blob.sha256).await.unwrap(), Some(11));
 
         let mut reader = store
-            .open(&blob.sha256, Some(ByteRange { first: 6, last: Some(100) }))
+            .open(
+                &blob.sha256,
+                Some(ByteRange {
+                    first: 6,
+                    last: Some(100),
+                }),
+            )
             .await
             .unwrap();
         let mut got = Vec::new();
@@ -256,18 +296,45 @@ mod tests {
     async fn refuses_wrong_digest_size_and_interrupted_streams() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).await.unwrap();
-        let wrong = Expected { sha256: Some(sha(b"other")), size: None };
-        let err = store.put(stream_of(vec![b"data"]), &wrong).await.unwrap_err();
+        let wrong = Expected {
+            sha256: Some(sha(b"other")),
+            size: None,
+        };
+        let err = store
+            .put(stream_of(vec![b"data"]), &wrong)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::DigestMismatch { .. }));
-        let short = Expected { sha256: None, size: Some(10) };
-        let err = store.put(stream_of(vec![b"data"]), &short).await.unwrap_err();
-        assert!(matches!(err, StoreError::SizeMismatch { expected: 10, actual: 4 }));
-        let long = Expected { sha256: None, size: Some(2) };
-        let err = store.put(stream_of(vec![b"data"]), &long).await.unwrap_err();
+        let short = Expected {
+            sha256: None,
+            size: Some(10),
+        };
+        let err = store
+            .put(stream_of(vec![b"data"]), &short)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::SizeMismatch {
+                expected: 10,
+                actual: 4
+            }
+        ));
+        let long = Expected {
+            sha256: None,
+            size: Some(2),
+        };
+        let err = store
+            .put(stream_of(vec![b"data"]), &long)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::SizeMismatch { expected: 2, .. }));
         let broken: ByteStream = Box::pin(futures::stream::iter(vec![
             Ok(Bytes::from_static(b"part")),
-            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "gone")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "gone",
+            )),
         ]));
         let err = store.put(broken, &Expected::default()).await.unwrap_err();
         assert!(matches!(err, StoreError::Interrupted(_)));
@@ -288,9 +355,26 @@ mod tests {
 
     #[test]
     fn ranges_resolve() {
-        let r = ByteRange { first: 0, last: Some(1024) };
+        let r = ByteRange {
+            first: 0,
+            last: Some(1024),
+        };
         assert_eq!(r.resolve(100), Some((0, 99)));
-        assert_eq!(ByteRange { first: 100, last: None }.resolve(100), None);
-        assert_eq!(ByteRange { first: 5, last: None }.resolve(100), Some((5, 99)));
+        assert_eq!(
+            ByteRange {
+                first: 100,
+                last: None
+            }
+            .resolve(100),
+            None
+        );
+        assert_eq!(
+            ByteRange {
+                first: 5,
+                last: None
+            }
+            .resolve(100),
+            Some((5, 99))
+        );
     }
 }

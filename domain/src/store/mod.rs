@@ -83,8 +83,11 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Streams `data` into the store, verifying it against `expected` before committing.
     async fn put(&self, data: ByteStream, expected: &Expected) -> Result<StoredBlob, StoreError>;
     /// Opens a blob, optionally a byte range of it.
-    async fn open(&self, sha256: &Sha256Hex, range: Option<ByteRange>)
-        -> Result<BlobReader, StoreError>;
+    async fn open(
+        &self,
+        sha256: &Sha256Hex,
+        range: Option<ByteRange>,
+    ) -> Result<BlobReader, StoreError>;
     /// The size of a stored blob, or `None` when it is absent.
     async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError>;
     /// Removes a blob; absent blobs are not an error.

@@ -42,9 +42,7 @@ impl IntoResponse for LibraryError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             DomainError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
-            DomainError::Storage(_) | DomainError::Database(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            DomainError::Storage(_) | DomainError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = if self.0.is_internal() {
             tracing::error!(error = %self.0, "internal error in library API");
@@ -88,7 +86,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LibraryJson<T> {
         let body = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
             .await
             .map_err(|_| DomainError::invalid("request body unreadable or larger than 1 MiB"))?;
-        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &body };
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &body
+        };
         serde_json::from_slice(body)
             .map(LibraryJson)
             .map_err(|e| LibraryError(DomainError::invalid(format!("malformed JSON body: {e}"))))

@@ -20,7 +20,12 @@ pub fn body_stream(body: Body) -> ByteStream {
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// `POST /v2/imagefile/{id}`: hands out a capability URL for the bytes.
@@ -39,8 +44,14 @@ pub async fn start_upload(
         Some(hex) => Some(Sha256Hex::parse(&hex.to_ascii_lowercase())?),
         None => None,
     };
-    let ticket = state.registry.begin_upload(&actor, image_id, size, sha.as_ref()).await?;
-    let url = format!("{}/v2/imagefile/_upload/{}", state.public_url, ticket.session_id);
+    let ticket = state
+        .registry
+        .begin_upload(&actor, image_id, size, sha.as_ref())
+        .await?;
+    let url = format!(
+        "{}/v2/imagefile/_upload/{}",
+        state.public_url, ticket.session_id
+    );
     Ok(data(json!({"uploadURL": url})))
 }
 
@@ -50,7 +61,10 @@ pub async fn receive_upload(
     Path(session): Path<String>,
     body: Body,
 ) -> LibraryResult<Response> {
-    state.registry.receive_upload(&session, body_stream(body)).await?;
+    state
+        .registry
+        .receive_upload(&session, body_stream(body))
+        .await?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -60,7 +74,10 @@ pub async fn complete_upload(
     Caller(actor): Caller,
     Path(image): Path<String>,
 ) -> LibraryResult<impl IntoResponse> {
-    let view = state.registry.complete_upload(&actor, parse_id("image", &image)?).await?;
+    let view = state
+        .registry
+        .complete_upload(&actor, parse_id("image", &image)?)
+        .await?;
     let usage = state.registry.entity_usage(view.owner.entity.id).await?;
     Ok(data(json!({
         "quota": {"quotaTotal": view.owner.entity.quota, "quotaUsage": usage},
@@ -78,15 +95,24 @@ pub async fn legacy_upload(
 ) -> LibraryResult<impl IntoResponse> {
     let image_id = parse_id("image", &image)?;
     let size = content_length(&headers);
-    state.registry.upload_direct(&actor, image_id, body_stream(body), size).await?;
+    state
+        .registry
+        .upload_direct(&actor, image_id, body_stream(body), size)
+        .await?;
     Ok(data(json!({"id": image_id.to_string(), "uploaded": true})))
 }
 
 /// Parses a single `bytes=first-[last]` range; anything else is served whole.
 pub fn parse_range(headers: &HeaderMap) -> LibraryResult<Option<ByteRange>> {
-    let Some(value) = headers.get(header::RANGE) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| DomainError::invalid("unreadable Range header"))?;
-    let Some(spec) = value.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(value) = headers.get(header::RANGE) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| DomainError::invalid("unreadable Range header"))?;
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
@@ -102,7 +128,10 @@ pub fn parse_range(headers: &HeaderMap) -> LibraryResult<Option<ByteRange>> {
         .map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?;
     let last: Option<u64> = match last.trim() {
         "" => None,
-        l => Some(l.parse().map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?),
+        l => Some(
+            l.parse()
+                .map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?,
+        ),
     };
     if last.is_some_and(|l| l < first) {
         return Err(DomainError::invalid(format!("malformed Range {value:?}")).into());
@@ -125,22 +154,37 @@ pub async fn download(
         .download(&actor, &reference, query.arch.as_deref(), range, "library")
         .await?;
     let reader = download.reader;
-    let filename = format!("{}_{}.sif", download.view.owner.container.name, download.view.image.sha256);
+    let filename = format!(
+        "{}_{}.sif",
+        download.view.owner.container.name, download.view.image.sha256
+    );
     let mut response = Response::new(Body::from_stream(reader.stream));
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     let mut insert = |name: header::HeaderName, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(name, v);
         }
     };
-    insert(header::ETAG, format!("\"sha256:{}\"", download.view.image.sha256));
-    insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""));
+    insert(
+        header::ETAG,
+        format!("\"sha256:{}\"", download.view.image.sha256),
+    );
+    insert(
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{filename}\""),
+    );
     match reader.range {
         Some((first, last)) => {
             insert(header::CONTENT_LENGTH, (last - first + 1).to_string());
-            insert(header::CONTENT_RANGE, format!("bytes {first}-{last}/{}", reader.total_size));
+            insert(
+                header::CONTENT_RANGE,
+                format!("bytes {first}-{last}/{}", reader.total_size),
+            );
             *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         }
         None => insert(header::CONTENT_LENGTH, reader.total_size.to_string()),

@@ -30,7 +30,10 @@ pub async fn get_image(
     Query(query): Query<ArchQuery>,
 ) -> LibraryResult<impl IntoResponse> {
     let reference = ImageRef::parse(&reference)?;
-    let view = state.registry.image(&actor, &reference, query.arch.as_deref()).await?;
+    let view = state
+        .registry
+        .image(&actor, &reference, query.arch.as_deref())
+        .await?;
     Ok(data(image_json(&state.registry, &view).await?))
 }
 
@@ -42,7 +45,10 @@ pub async fn create_image(
 ) -> LibraryResult<impl IntoResponse> {
     let sha = Sha256Hex::parse_library(&body.hash)?;
     let container_id = parse_id("container", &body.container)?;
-    let view = state.registry.create_image(&actor, container_id, &sha, &body.description).await?;
+    let view = state
+        .registry
+        .create_image(&actor, container_id, &sha, &body.description)
+        .await?;
     Ok(data(image_json(&state.registry, &view).await?))
 }
 
@@ -54,8 +60,13 @@ pub async fn delete_image(
     Query(query): Query<ArchQuery>,
 ) -> LibraryResult<impl IntoResponse> {
     let reference = ImageRef::parse(&reference)?;
-    let view = state.registry.delete_image(&actor, &reference, query.arch.as_deref()).await?;
-    Ok(data(json!({"id": view.image.id.to_string(), "deleted": true})))
+    let view = state
+        .registry
+        .delete_image(&actor, &reference, query.arch.as_deref())
+        .await?;
+    Ok(data(
+        json!({"id": view.image.id.to_string(), "deleted": true}),
+    ))
 }
 
 /// `GET /v1/tags/{containerId}`: `{"tag": imageId}`.
@@ -64,7 +75,10 @@ pub async fn get_tags_v1(
     Caller(actor): Caller,
     Path(container): Path<String>,
 ) -> LibraryResult<impl IntoResponse> {
-    let tags = state.registry.tags(&actor, parse_id("container", &container)?).await?;
+    let tags = state
+        .registry
+        .tags(&actor, parse_id("container", &container)?)
+        .await?;
     Ok(data(wire::tag_map(&tags)))
 }
 
@@ -74,7 +88,10 @@ pub async fn get_tags_v2(
     Caller(actor): Caller,
     Path(container): Path<String>,
 ) -> LibraryResult<impl IntoResponse> {
-    let tags = state.registry.tags(&actor, parse_id("container", &container)?).await?;
+    let tags = state
+        .registry
+        .tags(&actor, parse_id("container", &container)?)
+        .await?;
     Ok(data(wire::arch_tag_map(&tags)))
 }
 
@@ -93,9 +110,17 @@ pub async fn set_tag(
     let image_id = parse_id("image", &body.image_id)?;
     let tag = state
         .registry
-        .set_tag(&actor, container_id, body.arch.as_deref(), &body.tag, image_id)
+        .set_tag(
+            &actor,
+            container_id,
+            body.arch.as_deref(),
+            &body.tag,
+            image_id,
+        )
         .await?;
-    Ok(data(json!({"Arch": tag.arch, "Tag": tag.name, "ImageID": tag.image_id.to_string()})))
+    Ok(data(
+        json!({"Arch": tag.arch, "Tag": tag.name, "ImageID": tag.image_id.to_string()}),
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -130,7 +155,11 @@ pub async fn search(
         containers.push(wire::Container::from_view(view, &imgs, &tags, stars));
     }
     Ok(data(wire::SearchResults {
-        entity: hits.entities.iter().map(|e| wire::Entity::from_model(e, Vec::new())).collect(),
+        entity: hits
+            .entities
+            .iter()
+            .map(|e| wire::Entity::from_model(e, Vec::new()))
+            .collect(),
         collection: hits
             .collections
             .iter()

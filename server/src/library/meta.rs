@@ -48,7 +48,10 @@ pub async fn current_user(Caller(actor): Caller) -> LibraryResult<Response> {
 /// `GET /v1/oci-redirect`: Silo speaks the library protocol itself, so clients are told
 /// there is no OCI redirect and keep to the library flow.
 pub async fn oci_redirect() -> Response {
-    envelope(StatusCode::NOT_FOUND, "OCI redirect is not offered; use the library API")
+    envelope(
+        StatusCode::NOT_FOUND,
+        "OCI redirect is not offered; use the library API",
+    )
 }
 
 /// Any other `/v1/…`, `/v2/…` or `/api/…` path.

@@ -17,7 +17,10 @@ pub use meta::not_found;
 
 pub fn routes() -> Router<AppState> {
     let uploads = Router::new()
-        .route("/v2/imagefile/_upload/{session}", put(files::receive_upload))
+        .route(
+            "/v2/imagefile/_upload/{session}",
+            put(files::receive_upload),
+        )
         .route(
             "/v1/imagefile/{*reference}",
             get(files::download).post(files::legacy_upload),
@@ -33,15 +36,33 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/entities", post(namespace::create_entity))
         .route("/v1/entities/{name}", get(namespace::get_entity))
         .route("/v1/collections", post(namespace::create_collection))
-        .route("/v1/collections/{entity}/{name}", get(namespace::get_collection))
+        .route(
+            "/v1/collections/{entity}/{name}",
+            get(namespace::get_collection),
+        )
         .route("/v1/containers", post(namespace::create_container))
-        .route("/v1/containers/{entity}/{collection}/{name}", get(namespace::get_container))
+        .route(
+            "/v1/containers/{entity}/{collection}/{name}",
+            get(namespace::get_container),
+        )
         .route("/v1/images", post(images::create_image))
-        .route("/v1/images/{*reference}", get(images::get_image).delete(images::delete_image))
-        .route("/v1/tags/{container}", get(images::get_tags_v1).post(images::set_tag))
-        .route("/v2/tags/{container}", get(images::get_tags_v2).post(images::set_tag))
+        .route(
+            "/v1/images/{*reference}",
+            get(images::get_image).delete(images::delete_image),
+        )
+        .route(
+            "/v1/tags/{container}",
+            get(images::get_tags_v1).post(images::set_tag),
+        )
+        .route(
+            "/v2/tags/{container}",
+            get(images::get_tags_v2).post(images::set_tag),
+        )
         .route("/v1/search", get(images::search))
         .route("/v2/imagefile/{image}", post(files::start_upload))
-        .route("/v2/imagefile/{image}/_complete", put(files::complete_upload))
+        .route(
+            "/v2/imagefile/{image}/_complete",
+            put(files::complete_upload),
+        )
         .merge(uploads)
 }

@@ -14,7 +14,10 @@ pub async fn get_entity(
     Path(name): Path<String>,
 ) -> LibraryResult<impl IntoResponse> {
     let entity = state.registry.entity(&name).await?;
-    let ids = state.registry.visible_collection_ids(&actor, &entity).await?;
+    let ids = state
+        .registry
+        .visible_collection_ids(&actor, &entity)
+        .await?;
     Ok(data(wire::Entity::from_model(&entity, ids)))
 }
 
@@ -39,7 +42,11 @@ pub async fn get_collection(
 ) -> LibraryResult<impl IntoResponse> {
     let (entity, collection) = state.registry.collection(&actor, &entity, &name).await?;
     let ids = state.registry.container_ids(collection.id).await?;
-    Ok(data(wire::Collection::from_model(&entity, &collection, ids)))
+    Ok(data(wire::Collection::from_model(
+        &entity,
+        &collection,
+        ids,
+    )))
 }
 
 pub async fn create_collection(
@@ -54,7 +61,11 @@ pub async fn create_collection(
         private: body.private,
     };
     let (entity, collection) = state.registry.create_collection(&actor, new).await?;
-    Ok(data(wire::Collection::from_model(&entity, &collection, Vec::new())))
+    Ok(data(wire::Collection::from_model(
+        &entity,
+        &collection,
+        Vec::new(),
+    )))
 }
 
 pub async fn get_container(
@@ -66,7 +77,9 @@ pub async fn get_container(
     let view = state.registry.container(&actor, &path).await?;
     let (images, tags) = state.registry.container_contents(&view).await?;
     let stars = state.registry.container_stars(view.container.id).await?;
-    Ok(data(wire::Container::from_view(&view, &images, &tags, stars)))
+    Ok(data(wire::Container::from_view(
+        &view, &images, &tags, stars,
+    )))
 }
 
 pub async fn create_container(

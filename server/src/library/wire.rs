@@ -28,7 +28,12 @@ pub struct Base {
 
 impl Base {
     fn new(created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Self {
-        Base { deleted: false, created_by: String::new(), created_at, updated_at }
+        Base {
+            deleted: false,
+            created_by: String::new(),
+            created_at,
+            updated_at,
+        }
     }
 }
 
@@ -136,7 +141,9 @@ pub fn tag_map(tags: &[tag::Model]) -> BTreeMap<String, String> {
 pub fn arch_tag_map(tags: &[tag::Model]) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut map: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for t in tags {
-        map.entry(t.arch.clone()).or_default().insert(t.name.clone(), t.image_id.to_string());
+        map.entry(t.arch.clone())
+            .or_default()
+            .insert(t.name.clone(), t.image_id.to_string());
     }
     map
 }

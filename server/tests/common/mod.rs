@@ -32,24 +32,33 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn data(&self) -> Value {
         self.json()["data"].clone()
     }
     /// Asserts the library error envelope with this status.
     pub fn assert_error(&self, status: StatusCode) -> String {
-        assert_eq!(self.status, status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(
+            self.status,
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
         let v = self.json();
         assert_eq!(v["error"]["code"], status.as_u16(), "envelope: {v}");
-        let message = v["error"]["message"].as_str().expect("error message").to_string();
+        let message = v["error"]["message"]
+            .as_str()
+            .expect("error message")
+            .to_string();
         assert!(!message.is_empty());
         message
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_string())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
     }
 }
 
@@ -65,7 +74,12 @@ impl Harness {
             ..Config::default()
         };
         let app = server::router::app(AppState::new(registry.clone(), config));
-        Harness { app, registry, db, blob_root }
+        Harness {
+            app,
+            registry,
+            db,
+            blob_root,
+        }
     }
 
     /// Creates a user and returns a push token (admin token for admins).
@@ -75,7 +89,11 @@ impl Harness {
     }
 
     pub async fn token(&self, name: &str) -> String {
-        let new = NewToken { label: "test".into(), scope: None, expires_in_days: None };
+        let new = NewToken {
+            label: "test".into(),
+            scope: None,
+            expires_in_days: None,
+        };
         self.registry.create_token(name, new).await.unwrap().secret
     }
 
@@ -83,8 +101,18 @@ impl Harness {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Reply { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Body) -> Reply {
@@ -102,23 +130,31 @@ impl Harness {
 
     /// Sends JSON without a Content-Type, as the Go client does.
     pub async fn post_json(&self, uri: &str, token: Option<&str>, body: Value) -> Reply {
-        self.call("POST", uri, token, Body::from(body.to_string())).await
+        self.call("POST", uri, token, Body::from(body.to_string()))
+            .await
     }
 
     pub async fn put_json(&self, uri: &str, token: Option<&str>, body: Value) -> Reply {
-        self.call("PUT", uri, token, Body::from(body.to_string())).await
+        self.call("PUT", uri, token, Body::from(body.to_string()))
+            .await
     }
 
     /// Number of files under the blob store's `tmp/` (uploads in progress).
     pub fn temp_files(&self) -> usize {
-        std::fs::read_dir(self.blob_root.join("tmp")).map(|d| d.count()).unwrap_or(0)
+        std::fs::read_dir(self.blob_root.join("tmp"))
+            .map(|d| d.count())
+            .unwrap_or(0)
     }
 
     /// Number of committed blobs.
     pub fn blob_count(&self) -> usize {
         let root = self.blob_root.join("sha256");
-        let Ok(dirs) = std::fs::read_dir(root) else { return 0 };
-        dirs.flatten().map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0)).sum()
+        let Ok(dirs) = std::fs::read_dir(root) else {
+            return 0;
+        };
+        dirs.flatten()
+            .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+            .sum()
     }
 
     /// Creates entity (if needed), collection and container through the API; returns the
@@ -130,22 +166,41 @@ impl Harness {
         let entity_id = if entity.status == StatusCode::OK {
             entity.data()["id"].as_str().unwrap().to_string()
         } else {
-            let r = self.post_json("/v1/entities", Some(token), serde_json::json!({"name": e})).await;
-            assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+            let r = self
+                .post_json("/v1/entities", Some(token), serde_json::json!({"name": e}))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
             r.data()["id"].as_str().unwrap().to_string()
         };
-        let coll = self.get(&format!("/v1/collections/{e}/{c}"), Some(token)).await;
+        let coll = self
+            .get(&format!("/v1/collections/{e}/{c}"), Some(token))
+            .await;
         let coll_id = if coll.status == StatusCode::OK {
             coll.data()["id"].as_str().unwrap().to_string()
         } else {
             let body = serde_json::json!({"name": c, "entity": entity_id, "private": private});
             let r = self.post_json("/v1/collections", Some(token), body).await;
-            assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
             r.data()["id"].as_str().unwrap().to_string()
         };
         let body = serde_json::json!({"name": n, "collection": coll_id});
         let r = self.post_json("/v1/containers", Some(token), body).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
         r.data()["id"].as_str().unwrap().to_string()
     }
 
@@ -155,23 +210,49 @@ impl Harness {
         let hash = sha256_hex(bytes);
         let body = serde_json::json!({"hash": format!("sha256.{hash}"), "container": container_id});
         let image = self.post_json("/v1/images", Some(token), body).await;
-        assert_eq!(image.status, StatusCode::OK, "{}", String::from_utf8_lossy(&image.body));
+        assert_eq!(
+            image.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&image.body)
+        );
         let image_id = image.data()["id"].as_str().unwrap().to_string();
         if !image.data()["uploaded"].as_bool().unwrap() {
-            let body = serde_json::json!({"filesize": bytes.len(), "sha256sum": hash, "md5sum": ""});
-            let start = self.post_json(&format!("/v2/imagefile/{image_id}"), Some(token), body).await;
+            let body =
+                serde_json::json!({"filesize": bytes.len(), "sha256sum": hash, "md5sum": ""});
+            let start = self
+                .post_json(&format!("/v2/imagefile/{image_id}"), Some(token), body)
+                .await;
             assert_eq!(start.status, StatusCode::OK);
             let url = start.data()["uploadURL"].as_str().unwrap().to_string();
-            let put = self.call("PUT", &url, None, Body::from(bytes.to_vec())).await;
-            assert_eq!(put.status, StatusCode::OK, "{}", String::from_utf8_lossy(&put.body));
+            let put = self
+                .call("PUT", &url, None, Body::from(bytes.to_vec()))
+                .await;
+            assert_eq!(
+                put.status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&put.body)
+            );
             let done = self
-                .put_json(&format!("/v2/imagefile/{image_id}/_complete"), Some(token), serde_json::json!({}))
+                .put_json(
+                    &format!("/v2/imagefile/{image_id}/_complete"),
+                    Some(token),
+                    serde_json::json!({}),
+                )
                 .await;
             assert_eq!(done.status, StatusCode::OK);
         }
         let body = serde_json::json!({"Arch": "amd64", "Tag": tag, "ImageID": image_id});
-        let r = self.post_json(&format!("/v2/tags/{container_id}"), Some(token), body).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+        let r = self
+            .post_json(&format!("/v2/tags/{container_id}"), Some(token), body)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
         image_id
     }
 }
