@@ -18,6 +18,7 @@ build: spa ## release build of the silo binary with the SPA embedded
 	cargo build --release -p server
 
 spa: setup ## build the SPA with Trunk into dist/
+	cargo fetch -q
 	trunk build --release
 
 setup: ## install the build tools (idempotent)

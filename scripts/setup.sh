@@ -41,6 +41,12 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 	say "adding the wasm32-unknown-unknown target"
 	rustup target add wasm32-unknown-unknown
 fi
+for component in clippy rustfmt; do
+	if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+		say "adding the $component component"
+		rustup component add "$component"
+	fi
+done
 if [[ $(wasm-bindgen --version 2>/dev/null) != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
 	say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
 	cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force

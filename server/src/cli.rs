@@ -184,6 +184,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         )
         .init();
     let registry = crate::open_registry(&config).await?;
+    let swept = registry.sweep_expired_uploads().await?;
+    if swept > 0 {
+        tracing::info!(swept, "forgot expired upload sessions");
+    }
     let listen = config.listen.clone();
     let state = AppState::new(registry, config);
     let public = state.public_url.clone();

@@ -93,6 +93,15 @@ impl Registry {
         Ok(image)
     }
 
+    /// Forgets upload sessions past their expiry; returns how many.
+    pub async fn sweep_expired_uploads(&self) -> Result<u64> {
+        let done = upload_session::Entity::delete_many()
+            .filter(upload_session::Column::ExpiresAt.lte(now()))
+            .exec(&self.db)
+            .await?;
+        Ok(done.rows_affected)
+    }
+
     /// The legacy one-request upload (`POST /v1/imagefile/{id}`).
     pub async fn upload_direct(
         &self,
@@ -185,5 +194,152 @@ impl Registry {
             .await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::{NewCollection, NewContainer, NewEntity, NewToken};
+    use crate::store::FsBlobStore;
+    use crate::testing::TestDb;
+    use bytes::Bytes;
+    use std::sync::Arc;
+
+    async fn registry_with_image(db: &TestDb) -> (Registry, Actor, i64, Vec<u8>) {
+        let store = FsBlobStore::open(db.dir.path().join("blobs"))
+            .await
+            .unwrap();
+        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        registry.create_user("alice", "", false).await.unwrap();
+        let token = registry
+            .create_token(
+                "alice",
+                NewToken {
+                    label: "t".into(),
+                    scope: None,
+                    expires_in_days: None,
+                },
+            )
+            .await
+            .unwrap();
+        let actor = registry.authenticate(&token.secret).await.unwrap();
+        let entity = registry
+            .create_entity(
+                &actor,
+                NewEntity {
+                    name: "alice".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let (_, coll) = registry
+            .create_collection(
+                &actor,
+                NewCollection {
+                    entity_id: entity.id,
+                    name: "c".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let view = registry
+            .create_container(
+                &actor,
+                NewContainer {
+                    collection_id: coll.id,
+                    name: "n".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let bytes = b"image bytes".to_vec();
+        let sha =
+            Sha256Hex::parse(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))).unwrap();
+        let image = registry
+            .create_image(&actor, view.container.id, &sha, "")
+            .await
+            .unwrap();
+        (registry, actor, image.image.id, bytes)
+    }
+
+    fn body(bytes: &[u8]) -> ByteStream {
+        Box::pin(futures::stream::iter(vec![Ok(Bytes::copy_from_slice(
+            bytes,
+        ))]))
+    }
+
+    #[tokio::test]
+    async fn expired_sessions_refuse_bytes_and_are_swept() {
+        let db = TestDb::new().await;
+        let (registry, actor, image_id, bytes) = registry_with_image(&db).await;
+        let live = registry
+            .begin_upload(&actor, image_id, bytes.len() as u64, None)
+            .await
+            .unwrap();
+        let stale = registry
+            .begin_upload(&actor, image_id, bytes.len() as u64, None)
+            .await
+            .unwrap();
+        let mut expired: upload_session::ActiveModel =
+            upload_session::Entity::find_by_id(stale.session_id.clone())
+                .one(registry.db())
+                .await
+                .unwrap()
+                .unwrap()
+                .into();
+        expired.expires_at = Set(now() - Duration::minutes(1));
+        expired.update(registry.db()).await.unwrap();
+
+        assert_eq!(registry.sweep_expired_uploads().await.unwrap(), 1);
+        let err = registry
+            .receive_upload(&stale.session_id, body(&bytes))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::NotFound(_)));
+        let image = registry
+            .receive_upload(&live.session_id, body(&bytes))
+            .await
+            .unwrap();
+        assert!(image.uploaded);
+        assert_eq!(image.size, bytes.len() as i64);
+        // A session is single-use.
+        let again = registry
+            .receive_upload(&live.session_id, body(&bytes))
+            .await
+            .unwrap_err();
+        assert!(matches!(again, DomainError::NotFound(_)));
+    }
+
+    #[tokio::test]
+    async fn anonymous_and_foreign_actors_cannot_start_uploads() {
+        let db = TestDb::new().await;
+        let (registry, _, image_id, _) = registry_with_image(&db).await;
+        let err = registry
+            .begin_upload(&Actor::Anonymous, image_id, 1, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Unauthenticated));
+        registry.create_user("bob", "", false).await.unwrap();
+        let token = registry
+            .create_token(
+                "bob",
+                NewToken {
+                    label: "t".into(),
+                    scope: None,
+                    expires_in_days: None,
+                },
+            )
+            .await
+            .unwrap();
+        let bob = registry.authenticate(&token.secret).await.unwrap();
+        let err = registry
+            .begin_upload(&bob, image_id, 1, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Forbidden(_)));
     }
 }
