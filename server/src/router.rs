@@ -3,7 +3,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::response::IntoResponse;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -18,6 +18,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(library::routes())
         .route("/api/{*fn_name}", post(server_function))
+        .route("/healthz", get(health))
         .fallback(spa::serve)
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::X_CONTENT_TYPE_OPTIONS,
@@ -49,4 +50,22 @@ async fn server_function(
     };
     leptos_axum::handle_server_fns_with_context(move || provide_context(context.clone()), request)
         .await
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise (for load balancers and
+/// service managers).
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    match state.registry.db().ping().await {
+        Ok(()) => (
+            http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "database unavailable"})),
+            )
+        }
+    }
 }

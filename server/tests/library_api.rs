@@ -430,3 +430,16 @@ async fn admins_may_push_anywhere() {
     let got = h.get("/v1/images/facility/shared/base:latest", None).await;
     assert_eq!(got.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn health_and_entity_size() {
+    let h = Harness::new().await;
+    let health = h.get("/healthz", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json()["status"], "ok");
+    let token = h.user("alice", false).await;
+    let cont = h.container(&token, "alice/tools/size", false).await;
+    h.push(&token, &cont, &[1u8; 1000], "v1").await;
+    let entity = h.get("/v1/entities/alice", None).await;
+    assert_eq!(entity.data()["size"], 1000);
+}

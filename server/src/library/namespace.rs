@@ -18,7 +18,9 @@ pub async fn get_entity(
         .registry
         .visible_collection_ids(&actor, &entity)
         .await?;
-    Ok(data(wire::Entity::from_model(&entity, ids)))
+    let mut body = wire::Entity::from_model(&entity, ids);
+    body.size = state.registry.entity_usage(entity.id).await?;
+    Ok(data(body))
 }
 
 pub async fn create_entity(
