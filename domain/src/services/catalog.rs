@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::{ExprTrait, Query},
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Query, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::{ContainerView, Registry};
@@ -196,8 +196,12 @@ impl Registry {
         }
         let mut recent = Vec::with_capacity(recent_images.len());
         for image in recent_images {
-            let Some(owner) = owners.get(&image.container_id) else { continue };
-            let Some((e, c)) = by_id.get(&owner.collection_id) else { continue };
+            let Some(owner) = owners.get(&image.container_id) else {
+                continue;
+            };
+            let Some((e, c)) = by_id.get(&owner.collection_id) else {
+                continue;
+            };
             recent.push(RecentPush {
                 entity: e.name.clone(),
                 collection: c.name.clone(),
@@ -239,10 +243,20 @@ impl Registry {
         Ok(readable
             .into_iter()
             .map(|(entity, collection)| {
-                let (containers, total_bytes, latest) =
-                    per_collection.get(&collection.id).copied().unwrap_or_default();
-                let updated_at = latest.map_or(collection.updated_at, |l| std::cmp::max(l, collection.updated_at));
-                CollectionSummary { entity, collection, containers, total_bytes, updated_at }
+                let (containers, total_bytes, latest) = per_collection
+                    .get(&collection.id)
+                    .copied()
+                    .unwrap_or_default();
+                let updated_at = latest.map_or(collection.updated_at, |l| {
+                    std::cmp::max(l, collection.updated_at)
+                });
+                CollectionSummary {
+                    entity,
+                    collection,
+                    containers,
+                    total_bytes,
+                    updated_at,
+                }
             })
             .collect())
     }
@@ -284,22 +298,42 @@ impl Registry {
                 }
             })
             .collect();
-        Ok(CollectionPage { entity, collection, containers })
+        Ok(CollectionPage {
+            entity,
+            collection,
+            containers,
+        })
     }
 
     /// A container the actor may read, with its images, tags and stars.
-    pub async fn container_page(&self, actor: &Actor, path: &ContainerPath) -> Result<ContainerPage> {
+    pub async fn container_page(
+        &self,
+        actor: &Actor,
+        path: &ContainerPath,
+    ) -> Result<ContainerPage> {
         let view = self.container(actor, path).await?;
         let (images, tags) = self.container_contents(&view).await?;
         let stars = self.container_stars(view.container.id).await?;
         let images = images
             .into_iter()
             .map(|image| {
-                let image_tags = tags.iter().filter(|t| t.image_id == image.id).cloned().collect();
-                ImageEntry { image, tags: image_tags }
+                let image_tags = tags
+                    .iter()
+                    .filter(|t| t.image_id == image.id)
+                    .cloned()
+                    .collect();
+                ImageEntry {
+                    image,
+                    tags: image_tags,
+                }
             })
             .collect();
-        Ok(ContainerPage { view, images, tags, stars })
+        Ok(ContainerPage {
+            view,
+            images,
+            tags,
+            stars,
+        })
     }
 }
 
@@ -334,8 +368,15 @@ mod tests {
     }
 
     async fn actor(registry: &Registry, name: &str, admin: bool) -> Actor {
-        registry.create_user(name, &format!("{name}@example.org"), admin).await.unwrap();
-        let token = NewToken { label: "test".into(), scope: None, expires_in_days: None };
+        registry
+            .create_user(name, &format!("{name}@example.org"), admin)
+            .await
+            .unwrap();
+        let token = NewToken {
+            label: "test".into(),
+            scope: None,
+            expires_in_days: None,
+        };
         let created = registry.create_token(name, token).await.unwrap();
         registry.authenticate(&created.secret).await.unwrap()
     }
@@ -343,21 +384,29 @@ mod tests {
     async fn push(registry: &Registry, actor: &Actor, container_id: i64, bytes: &[u8], tag: &str) {
         use sha2::Digest;
         let sha = Sha256Hex::parse(&hex::encode(sha2::Sha256::digest(bytes))).unwrap();
-        let view = registry.create_image(actor, container_id, &sha, "").await.unwrap();
+        let view = registry
+            .create_image(actor, container_id, &sha, "")
+            .await
+            .unwrap();
         let data = Bytes::copy_from_slice(bytes);
         let stream: ByteStream = Box::pin(futures::stream::iter([Ok(data)]));
         registry
             .upload_direct(actor, view.image.id, stream, Some(bytes.len() as u64))
             .await
             .unwrap();
-        registry.set_tag(actor, container_id, Some("amd64"), tag, view.image.id).await.unwrap();
+        registry
+            .set_tag(actor, container_id, Some("amd64"), tag, view.image.id)
+            .await
+            .unwrap();
     }
 
     /// alice owns `alice/pub` (public, container `hello` with one 5-byte image tagged
     /// `latest`) and `alice/secret` (private, container `hidden` with one 7-byte image).
     async fn world() -> World {
         let db = TestDb::new().await;
-        let store = FsBlobStore::open(db.dir.path().join("blobs")).await.unwrap();
+        let store = FsBlobStore::open(db.dir.path().join("blobs"))
+            .await
+            .unwrap();
         let registry = Registry::new(db.db.clone(), Arc::new(store));
         let alice = actor(&registry, "alice", false).await;
         let bob = actor(&registry, "bob", false).await;
@@ -365,12 +414,19 @@ mod tests {
         assert!(admin.is_admin());
         assert_eq!(alice.principal().unwrap().scope, Scope::Push);
         let ent = registry
-            .create_entity(&alice, NewEntity { name: "alice".into(), ..Default::default() })
+            .create_entity(
+                &alice,
+                NewEntity {
+                    name: "alice".into(),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
-        for (name, private, container, bytes) in
-            [("pub", false, "hello", &b"hello"[..]), ("secret", true, "hidden", &b"private"[..])]
-        {
+        for (name, private, container, bytes) in [
+            ("pub", false, "hello", &b"hello"[..]),
+            ("secret", true, "hidden", &b"private"[..]),
+        ] {
             let (_, coll) = registry
                 .create_collection(
                     &alice,
@@ -396,11 +452,19 @@ mod tests {
                 .unwrap();
             push(&registry, &alice, view.container.id, bytes, "latest").await;
         }
-        World { registry, alice, bob, admin, _db: db }
+        World {
+            registry,
+            alice,
+            bob,
+            admin,
+            _db: db,
+        }
     }
 
     fn names(list: &[CollectionSummary]) -> Vec<String> {
-        list.iter().map(|c| format!("{}/{}", c.entity.name, c.collection.name)).collect()
+        list.iter()
+            .map(|c| format!("{}/{}", c.entity.name, c.collection.name))
+            .collect()
     }
 
     #[tokio::test]
@@ -444,7 +508,10 @@ mod tests {
         let r = &w.registry;
         let hidden = ContainerPath::new("alice", "secret", "hidden").unwrap();
         for outsider in [&Actor::Anonymous, &w.bob] {
-            let err = r.collection_page(outsider, "alice", "secret").await.unwrap_err();
+            let err = r
+                .collection_page(outsider, "alice", "secret")
+                .await
+                .unwrap_err();
             assert!(matches!(err, crate::DomainError::NotFound(_)), "{err:?}");
             let err = r.container_page(outsider, &hidden).await.unwrap_err();
             assert!(matches!(err, crate::DomainError::NotFound(_)), "{err:?}");
@@ -465,7 +532,10 @@ mod tests {
         assert!(r.container_page(&w.admin, &hidden).await.is_ok());
 
         let missing = ContainerPath::new("alice", "pub", "nope").unwrap();
-        let err = r.container_page(&Actor::Anonymous, &missing).await.unwrap_err();
+        let err = r
+            .container_page(&Actor::Anonymous, &missing)
+            .await
+            .unwrap_err();
         assert!(matches!(err, crate::DomainError::NotFound(_)));
     }
 }

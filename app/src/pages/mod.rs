@@ -1,0 +1,10 @@
+//! One module per route.
+mod collection;
+mod collections;
+mod container;
+mod home;
+
+pub use collection::CollectionPage;
+pub use collections::CollectionsPage;
+pub use container::ContainerPage;
+pub use home::HomePage;

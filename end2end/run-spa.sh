@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Browser test of the web interface: starts a throw-away Silo serving the Trunk build in dist/,
+# pushes a tiny public image (and a private one) through the library API with seed.mjs, and
+# runs end2end/tests/*.spec.ts in the system Chromium with Playwright. Writes
+# docs/screenshots/container.png.
+#
+# Usage: end2end/run-spa.sh [SILO_BINARY]
+#   SILO_BINARY  default ${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}/debug/silo
+# Env:
+#   SPA_PORT        port for Silo on 127.0.0.1 (default 18082)
+#   SPA_EMBEDDED=1  serve the SPA embedded in the binary instead of dist/ (release builds)
+#   SPA_KEEP=1      keep the temp dir (data dir, silo.log)
+#   CHROMIUM_PATH   browser binary (default /usr/bin/chromium)
+#
+# Needs: dist/ (`trunk build --release`), node + npm, chromium, and @playwright/test in
+# end2end/node_modules (installed here with `npm ci` if missing; never `playwright install`).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+silo=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}/debug/silo}
+port=${SPA_PORT:-18082}
+base_url=http://127.0.0.1:$port
+centre="Silo E2E Centre"
+public_container=alice/e2e/hello
+private_container=alice/hidden/secret
+
+log() { printf '[run-spa] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- preflight
+[[ -x $silo ]] || die "silo binary not found or not executable: $silo (build it first, or pass its path as \$1)"
+[[ $port =~ ^[0-9]+$ ]] || die "SPA_PORT must be a number, got '$port'"
+if [[ ${SPA_EMBEDDED:-0} != 1 ]]; then
+	[[ -f $root/dist/index.html ]] || die "no dist/index.html: build the SPA first (trunk build --release)"
+fi
+command -v node >/dev/null || die "node is missing"
+chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+[[ -x $chromium ]] || die "no browser at $chromium (apt-get install -y chromium)"
+if [[ ! -d $here/node_modules/@playwright/test ]]; then
+	log "installing @playwright/test into end2end/node_modules (no browser download)"
+	(cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) ||
+		die "npm ci in end2end/ failed"
+fi
+if curl -s -o /dev/null --max-time 2 "$base_url/"; then
+	die "something already listens on 127.0.0.1:$port (set SPA_PORT)"
+fi
+
+# ---------------------------------------------------------------- temp dir + cleanup
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/silo-spa.XXXXXX")
+silo_pid=
+cleanup() {
+	local rc=$?
+	if [[ -n $silo_pid ]] && kill -0 "$silo_pid" 2>/dev/null; then
+		kill "$silo_pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$silo_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$silo_pid" 2>/dev/null || true
+		wait "$silo_pid" 2>/dev/null || true
+	fi
+	if ((rc != 0)) && [[ -f $tmp/silo.log ]]; then
+		log "last lines of silo.log:"
+		tail -n 40 "$tmp/silo.log" >&2 || true
+	fi
+	if [[ ${SPA_KEEP:-0} == 1 ]]; then
+		log "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- Silo
+silo_env=(
+	SILO_DATA_DIR="$tmp/data" SILO_LISTEN="127.0.0.1:$port" SILO_PUBLIC_URL="$base_url"
+	SILO_BRANDING__NAME="$centre" SILO_BRANDING__HELP_EMAIL="help@example.org"
+	SILO_BRANDING__INSTITUTION_NAME="Example University"
+	SILO_BRANDING__INSTITUTION_URL="https://www.example.org"
+)
+[[ ${SPA_EMBEDDED:-0} == 1 ]] || silo_env+=(SILO_SPA_DIR="$root/dist")
+mkdir -p "$tmp/data"
+env "${silo_env[@]}" "$silo" serve >"$tmp/silo.log" 2>&1 &
+silo_pid=$!
+log "started silo (pid $silo_pid) on $base_url"
+
+deadline=$((SECONDS + 30))
+until curl -sf --max-time 2 -o /dev/null "$base_url/version"; do
+	kill -0 "$silo_pid" 2>/dev/null || die "silo exited before answering /version"
+	((SECONDS < deadline)) || die "silo did not answer $base_url/version within 30 s"
+	sleep 0.2
+done
+
+env "${silo_env[@]}" "$silo" user create alice --email alice@example.org >&2 ||
+	die "silo user create alice failed"
+token=$(env "${silo_env[@]}" "$silo" token create alice | tr -d '[:space:]')
+[[ -n $token ]] || die "silo token create alice printed no token"
+
+SILO_URL=$base_url SILO_TOKEN=$token node "$here/seed.mjs" "$public_container" ||
+	die "pushing $public_container failed"
+SILO_URL=$base_url SILO_TOKEN=$token SILO_E2E_PRIVATE=1 node "$here/seed.mjs" "$private_container" ||
+	die "pushing $private_container failed"
+
+# ---------------------------------------------------------------- Playwright
+mkdir -p "$root/docs/screenshots"
+status=0
+(
+	cd "$root"
+	SILO_URL=$base_url SILO_E2E_CONTAINER=$public_container \
+		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre \
+		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts
+) || status=$?
+
+if ((status == 0)); then
+	log "PASS (screenshot: docs/screenshots/container.png)"
+else
+	log "FAIL (playwright exit status $status; traces in end2end/test-results/)"
+fi
+exit "$status"
