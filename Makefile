@@ -41,10 +41,12 @@ lint: ## rustfmt and clippy (server and wasm) with warnings as errors
 
 test-unit: ## unit and in-process HTTP tests on SQLite
 	cargo test -p silo-domain -p server
+	cargo test -p app --features ssr
 
 test-postgres: clean-test-dbs ## the same tests on PostgreSQL
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
-		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) cargo test -p silo-domain -p server; \
+		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) cargo test -p silo-domain -p server && \
+		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) cargo test -p app --features ssr; \
 	elif [ "$$CI" = true ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; \
 	else echo "SKIPPED: PostgreSQL tests (no server at 127.0.0.1:5432)" >&2; fi
 

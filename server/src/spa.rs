@@ -49,7 +49,12 @@ pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri) -> R
     if !asset.is_empty() {
         if let Some(bytes) = read_asset(&state, asset).await {
             let mime = mime_guess::from_path(asset).first_or_octet_stream();
-            return file_response(bytes, mime.as_ref(), "public, max-age=31536000, immutable");
+            let cache = if is_content_hashed(asset) {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
+            return file_response(bytes, mime.as_ref(), cache);
         }
     }
     match read_asset(&state, "index.html").await {
@@ -62,6 +67,17 @@ pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri) -> R
     }
 }
 
+/// Trunk names built assets `<stem>-<hex hash>[_bg].<ext>`; those never change content.
+fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name);
+    let Some((_, tail)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    let hash_len = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+    hash_len >= 12 && (hash_len == tail.len() || tail[hash_len..].starts_with('_'))
+}
+
 fn file_response(bytes: Cow<'static, [u8]>, mime: &str, cache: &'static str) -> Response {
     let mut response = Response::new(Body::from(bytes.into_owned()));
     let headers = response.headers_mut();
@@ -70,4 +86,29 @@ fn file_response(bytes: Cow<'static, [u8]>, mime: &str, cache: &'static str) -> 
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hashed_assets_are_immutable() {
+        assert!(is_content_hashed("frontend-3f2a9c0d1e4b5a67.js"));
+        assert!(is_content_hashed("frontend-430d1d4b3f686114_bg.wasm"));
+        assert!(is_content_hashed("favicon-bae9f146b8cda4e.svg"));
+        assert!(!is_content_hashed("my-logo.svg"));
+        assert!(!is_content_hashed("logo.svg"));
+        assert!(!is_content_hashed("favicon.svg"));
+        assert!(!is_content_hashed("index.html"));
+    }
+
+    #[test]
+    fn api_prefixes_never_reach_the_spa() {
+        assert!(is_api_path("/v1/anything"));
+        assert!(is_api_path("/v2/"));
+        assert!(is_api_path("/api/get_home"));
+        assert!(!is_api_path("/c/alice/tools/bwa"));
+        assert!(!is_api_path("/collections"));
+    }
 }
