@@ -60,7 +60,7 @@ test-libclient: ## Apptainer's Go library client against a running silo (SQLite,
 	LIBCLIENT_BIG_MB=100 end2end/run-libclient.sh $(SILO_DEBUG)
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
-		SILO_DATABASE_URL=$${SILO_TEST_POSTGRES_URL%/*}/$$db LIBCLIENT_PORT=18081 end2end/run-libclient.sh $(SILO_DEBUG); \
+		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db LIBCLIENT_PORT=18081 end2end/run-libclient.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then exit 1; fi
 
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
