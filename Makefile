@@ -65,7 +65,7 @@ test-libclient: ## Apptainer's Go library client against a running silo (SQLite,
 
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server
-	end2end/run-spa.sh $(SILO_DEBUG)
+	SPA_EMBEDDED=1 end2end/run-spa.sh $(SILO_DEBUG)
 
 bench: ## memory benchmark: push and pull 1 GiB through the library client (see docs/BENCHMARKS.md)
 	bench/transfer-memory.sh

@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// The Trunk output (`dist/` at the workspace root), embedded in release builds and read
 /// from disk in debug builds.
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../dist"]
+#[folder = "../dist"]
 #[allow_missing = true]
 struct EmbeddedSpa;
 
