@@ -9,14 +9,14 @@ use crate::error::SiloError;
 use crate::model::{CollectionData, CollectionRow, ContainerData, HomeData, SiteInfo};
 
 /// The centre's name, contacts, and how clients reach this registry.
-#[server(prefix = "/api", endpoint = "site")]
+#[server(prefix = "/rpc", endpoint = "site")]
 pub async fn get_site() -> Result<SiteInfo, SiloError> {
     let ctx = server::context()?;
     Ok(server::site_info(&ctx))
 }
 
 /// Counts and recent pushes for the home page.
-#[server(prefix = "/api", endpoint = "home")]
+#[server(prefix = "/rpc", endpoint = "home")]
 pub async fn get_home() -> Result<HomeData, SiloError> {
     let ctx = server::context()?;
     let summary = ctx.registry.home_summary(&server::current_actor()).await;
@@ -24,7 +24,7 @@ pub async fn get_home() -> Result<HomeData, SiloError> {
 }
 
 /// The collections the viewer may see.
-#[server(prefix = "/api", endpoint = "collections")]
+#[server(prefix = "/rpc", endpoint = "collections")]
 pub async fn list_collections() -> Result<Vec<CollectionRow>, SiloError> {
     let ctx = server::context()?;
     let list = ctx
@@ -35,7 +35,7 @@ pub async fn list_collections() -> Result<Vec<CollectionRow>, SiloError> {
 }
 
 /// A collection and its containers.
-#[server(prefix = "/api", endpoint = "collection")]
+#[server(prefix = "/rpc", endpoint = "collection")]
 pub async fn get_collection(
     entity: String,
     collection: String,
@@ -49,7 +49,7 @@ pub async fn get_collection(
 }
 
 /// A container with its tags and images.
-#[server(prefix = "/api", endpoint = "container")]
+#[server(prefix = "/rpc", endpoint = "container")]
 pub async fn get_container(
     entity: String,
     collection: String,

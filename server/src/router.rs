@@ -17,7 +17,7 @@ use crate::{library, spa};
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(library::routes())
-        .route("/api/{*fn_name}", post(server_function))
+        .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)
         .layer(SetResponseHeaderLayer::if_not_present(
