@@ -37,7 +37,10 @@ fn full_image_has_definition_labels_environment_and_runscript() {
     let info = inspect_bytes(&fixture("full.sif")).unwrap();
     assert_eq!(info.primary_arch.as_deref(), Some("arm64"));
     let def = info.definition.as_deref().expect("definition file");
-    assert!(def.starts_with("Bootstrap: docker\nFrom: alpine:3.20"), "{def}");
+    assert!(
+        def.starts_with("Bootstrap: docker\nFrom: alpine:3.20"),
+        "{def}"
+    );
     assert_eq!(info.labels["maintainer"], "research-computing");
     assert_eq!(info.labels["org.label-schema.schema-version"], "1.0");
     assert_eq!(info.labels["Author"], "Silo Test");

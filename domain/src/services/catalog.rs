@@ -407,7 +407,7 @@ mod tests {
         let store = FsBlobStore::open(db.dir.path().join("blobs"))
             .await
             .unwrap();
-        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        let registry = Registry::new(db.db.clone(), Arc::new(store)).with_accept_non_sif(true);
         let alice = actor(&registry, "alice", false).await;
         let bob = actor(&registry, "bob", false).await;
         let admin = actor(&registry, "root", true).await;

@@ -7,6 +7,7 @@ use crate::store::BlobStore;
 mod accounts;
 mod catalog;
 mod images;
+mod metadata;
 mod namespace;
 mod search;
 mod transfer;
@@ -17,6 +18,7 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use images::ImageView;
+pub use metadata::SifMetadata;
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
 pub use transfer::{Download, UploadTicket};
@@ -29,11 +31,23 @@ pub const TOKEN_RANDOM_LEN: usize = 220;
 pub struct Registry {
     db: DatabaseConnection,
     store: Arc<dyn BlobStore>,
+    /// Keep uploads that are not SIF images (some sites push other blobs through oras).
+    accept_non_sif: bool,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection, store: Arc<dyn BlobStore>) -> Self {
-        Registry { db, store }
+        Registry {
+            db,
+            store,
+            accept_non_sif: false,
+        }
+    }
+
+    /// Whether uploads that are not valid SIF images are kept (default: refused).
+    pub fn with_accept_non_sif(mut self, accept: bool) -> Self {
+        self.accept_non_sif = accept;
+        self
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -275,10 +275,7 @@ fn parse_descriptor(raw: &[u8]) -> Result<Descriptor, SifError> {
             let fp = &extra_bytes[4..4 + FINGERPRINT_LEN];
             Extra::Signature {
                 hash: hash_name(i32_at(extra_bytes, 0)),
-                fingerprint: fp
-                    .iter()
-                    .any(|&b| b != 0)
-                    .then(|| hex::encode_upper(fp)),
+                fingerprint: fp.iter().any(|&b| b != 0).then(|| hex::encode_upper(fp)),
             }
         }
         _ => Extra::None,

@@ -166,10 +166,11 @@ pub fn assemble(
     objects: &[(Wanted, Vec<u8>)],
 ) -> SifInfo {
     let text = |w: Wanted| {
-        objects
-            .iter()
-            .find(|(k, _)| *k == w)
-            .map(|(_, b)| String::from_utf8_lossy(b).trim_end_matches('\0').to_string())
+        objects.iter().find(|(k, _)| *k == w).map(|(_, b)| {
+            String::from_utf8_lossy(b)
+                .trim_end_matches('\0')
+                .to_string()
+        })
     };
     let definition = text(Wanted::Definition).filter(|d| !d.trim().is_empty());
     let sections = definition
