@@ -63,14 +63,27 @@ impl Reply {
 }
 
 impl Harness {
+    /// A harness that accepts uploads that are not SIF images, so generic tests can push
+    /// short byte strings.
     pub async fn new() -> Harness {
+        Self::with_accept_non_sif(true).await
+    }
+
+    /// A harness as configured by default: non-SIF uploads are refused.
+    pub async fn sif_only() -> Harness {
+        Self::with_accept_non_sif(false).await
+    }
+
+    async fn with_accept_non_sif(accept_non_sif: bool) -> Harness {
         let db = TestDb::new().await;
         let blob_root = db.dir.path().join("blobs");
         let store = FsBlobStore::open(&blob_root).await.unwrap();
-        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        let registry =
+            Registry::new(db.db.clone(), Arc::new(store)).with_accept_non_sif(accept_non_sif);
         let config = Config {
             public_url: Some(PUBLIC_URL.into()),
             data_dir: db.dir.path().to_path_buf(),
+            accept_non_sif,
             ..Config::default()
         };
         let app = server::router::app(AppState::new(registry.clone(), config));
