@@ -2,8 +2,8 @@
 //! objects from the blob store by ranges, refuse what is not a SIF (unless configured to
 //! accept other blobs), and keep what was found in `image_metadata`.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
-use std::collections::BTreeMap;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use std::collections::{BTreeMap, HashMap};
 
 use super::{now, ImageView, Registry};
 use crate::entities::{image, image_metadata};
@@ -142,6 +142,23 @@ impl Registry {
             }
             Err(err) => Err(err),
         }
+    }
+
+    /// Inspection results for images the caller has already been allowed to read.
+    pub(crate) async fn metadata_of_images(
+        &self,
+        image_ids: &[i64],
+    ) -> Result<HashMap<i64, SifMetadata>> {
+        if image_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(image_metadata::Entity::find()
+            .filter(image_metadata::Column::ImageId.is_in(image_ids.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.image_id, SifMetadata::from(m)))
+            .collect())
     }
 
     /// The inspection results for an image the caller has already resolved (and so may
