@@ -70,6 +70,19 @@ fn signed_image_names_its_key() {
 }
 
 #[test]
+fn oci_built_image_takes_labels_from_the_oci_config() {
+    let info = inspect_bytes(&fixture("oci.sif")).unwrap();
+    assert_eq!(info.primary_arch.as_deref(), Some("ppc64le"));
+    assert_eq!(info.labels["org.opencontainers.image.title"], "python");
+    assert_eq!(info.labels["org.opencontainers.image.version"], "3.12");
+    assert_eq!(
+        info.definition.as_deref(),
+        Some("Bootstrap: docker\nFrom: python:3.12\n")
+    );
+    assert!(info.runscript.is_none());
+}
+
+#[test]
 fn steps_work_on_separate_ranges() {
     let bytes = fixture("signed.sif");
     let header = parse_header(&bytes[..HEADER_LEN]).unwrap();

@@ -80,6 +80,15 @@ pub fn json_labels(text: &str) -> Option<BTreeMap<String, String>> {
     )
 }
 
+/// The `Labels` of an OCI image config (`{"Labels":…}` or `{"config":{"Labels":…}}`).
+pub fn oci_config_labels(text: &str) -> Option<BTreeMap<String, String>> {
+    let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
+    let labels = value
+        .get("Labels")
+        .or_else(|| value.get("config").and_then(|c| c.get("Labels")))?;
+    json_labels(&labels.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +107,12 @@ mod tests {
             "1".to_string()
         );
         assert!(json_labels("[1]").is_none());
+        let oci = r#"{"config":{"Env":["A=1"],"Labels":{"org.opencontainers.image.title":"t"}}}"#;
+        assert_eq!(
+            oci_config_labels(oci).unwrap()["org.opencontainers.image.title"],
+            "t"
+        );
+        assert_eq!(oci_config_labels(r#"{"Labels":{"a":"b"}}"#).unwrap()["a"], "b");
+        assert!(oci_config_labels(r#"{"Labels":null}"#).is_none());
     }
 }

@@ -5,7 +5,7 @@
 //! 1. [`parse_header`] on the first [`HEADER_LEN`] bytes says where the descriptor table is;
 //! 2. [`parse_descriptors`] on that table lists the data objects;
 //! 3. [`wanted_objects`] names the few small objects worth reading (definition file, JSON
-//!    labels, environment), each capped at [`MAX_OBJECT_BYTES`]; partitions are never read;
+//!    labels, environment, OCI config), each capped at [`MAX_OBJECT_BYTES`]; partitions are never read;
 //! 4. [`assemble`] turns header, descriptors and those objects into a [`SifInfo`].
 //!
 //! [`inspect`] does all four on anything `Read + Seek`; the registry does the same with
@@ -68,7 +68,8 @@ pub struct SifInfo {
     pub created_at: Option<DateTime<Utc>>,
     pub modified_at: Option<DateTime<Utc>>,
     pub definition: Option<String>,
-    /// The JSON labels object, or else the definition file's `%labels`.
+    /// The JSON labels object, else the OCI config's labels, else the definition file's
+    /// `%labels`.
     pub labels: BTreeMap<String, String>,
     /// The definition file's `%runscript` (SIF keeps the runscript inside the partition).
     pub runscript: Option<String>,
@@ -101,6 +102,9 @@ pub enum Wanted {
     Definition,
     Labels,
     Environment,
+    /// A generic JSON object named `oci-config…`: the OCI image config Apptainer keeps for
+    /// images built from OCI sources, whose `Labels` are the image's labels.
+    OciConfig,
 }
 
 /// One small object to read: `len` bytes at `offset`.
@@ -146,6 +150,7 @@ pub fn wanted_objects(descriptors: &[Descriptor]) -> Vec<ObjectRead> {
             DataType::Deffile => Wanted::Definition,
             DataType::Labels => Wanted::Labels,
             DataType::EnvVar => Wanted::Environment,
+            DataType::GenericJson if d.name.starts_with("oci-config") => Wanted::OciConfig,
             _ => continue,
         };
         if d.size <= MAX_OBJECT_BYTES && !reads.iter().any(|r| r.wanted == wanted) {
@@ -180,6 +185,11 @@ pub fn assemble(
     let mut labels = text(Wanted::Labels)
         .and_then(|l| deffile::json_labels(&l))
         .unwrap_or_default();
+    if labels.is_empty() {
+        labels = text(Wanted::OciConfig)
+            .and_then(|c| deffile::oci_config_labels(&c))
+            .unwrap_or_default();
+    }
     if labels.is_empty() {
         labels = sections
             .get("labels")
