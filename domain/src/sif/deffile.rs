@@ -112,7 +112,10 @@ mod tests {
             oci_config_labels(oci).unwrap()["org.opencontainers.image.title"],
             "t"
         );
-        assert_eq!(oci_config_labels(r#"{"Labels":{"a":"b"}}"#).unwrap()["a"], "b");
+        assert_eq!(
+            oci_config_labels(r#"{"Labels":{"a":"b"}}"#).unwrap()["a"],
+            "b"
+        );
         assert!(oci_config_labels(r#"{"Labels":null}"#).is_none());
     }
 }
