@@ -61,7 +61,7 @@ pub fn SifSection(sif: SifDetails) -> impl IntoView {
         <div class="sif">
             <dl class="facts">
                 <div class="fact wide">
-                    <dt>"Signed by"</dt>
+                    <dt title="The fingerprint recorded in the image; Silo does not verify signatures">"Signing key (not verified)"</dt>
                     <dd>{signature}</dd>
                 </div>
                 {built}
