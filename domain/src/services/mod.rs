@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::store::BlobStore;
 
 mod accounts;
+mod capability;
 mod catalog;
 mod images;
 mod namespace;
@@ -12,6 +13,7 @@ mod search;
 mod transfer;
 
 pub use accounts::{NewToken, TokenCreated};
+pub use capability::{DownloadGrant, DOWNLOAD_TOKEN_HOURS};
 pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
     RecentPush, RECENT_PUSHES,
@@ -29,11 +31,17 @@ pub const TOKEN_RANDOM_LEN: usize = 220;
 pub struct Registry {
     db: DatabaseConnection,
     store: Arc<dyn BlobStore>,
+    /// The download-capability signing key, read from `settings` once.
+    signing_key: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection, store: Arc<dyn BlobStore>) -> Self {
-        Registry { db, store }
+        Registry {
+            db,
+            store,
+            signing_key: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
