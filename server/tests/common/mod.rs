@@ -66,26 +66,29 @@ impl Harness {
     /// A harness that accepts uploads that are not SIF images, so generic tests can push
     /// short byte strings.
     pub async fn new() -> Harness {
-        Self::with_accept_non_sif(true).await
+        Self::with_config(|_| {}).await
     }
 
     /// A harness as configured by default: non-SIF uploads are refused.
     pub async fn sif_only() -> Harness {
-        Self::with_accept_non_sif(false).await
+        Self::with_config(|c| c.accept_non_sif = false).await
     }
 
-    async fn with_accept_non_sif(accept_non_sif: bool) -> Harness {
+    /// A harness whose configuration `adjust` changes first (from a base that accepts
+    /// non-SIF uploads).
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Harness {
         let db = TestDb::new().await;
         let blob_root = db.dir.path().join("blobs");
         let store = FsBlobStore::open(&blob_root).await.unwrap();
-        let registry =
-            Registry::new(db.db.clone(), Arc::new(store)).with_accept_non_sif(accept_non_sif);
-        let config = Config {
+        let mut config = Config {
             public_url: Some(PUBLIC_URL.into()),
             data_dir: db.dir.path().to_path_buf(),
-            accept_non_sif,
+            accept_non_sif: true,
             ..Config::default()
         };
+        adjust(&mut config);
+        let registry = Registry::new(db.db.clone(), Arc::new(store))
+            .with_accept_non_sif(config.accept_non_sif);
         let app = server::router::app(AppState::new(registry.clone(), config));
         Harness {
             app,
