@@ -182,3 +182,80 @@ async fn non_sif_uploads_are_kept_when_configured() {
     assert_eq!(r.data()["fingerprints"], json!([]));
     assert_eq!(h.blob_count(), 1);
 }
+
+/// Uploads `bytes` through the v2 multipart flow; returns the completion reply.
+async fn multipart_push(h: &Harness, token: &str, path: &str, bytes: &[u8]) -> common::Reply {
+    let cont = h.container(token, path, false).await;
+    let body = json!({"hash": format!("sha256.{}", sha256_hex(bytes)), "container": cont});
+    let image = h.post_json("/v1/images", Some(token), body).await.data()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ticket = h
+        .post_json(
+            &format!("/v2/imagefile/{image}/_multipart"),
+            Some(token),
+            json!({"filesize": bytes.len()}),
+        )
+        .await
+        .data();
+    let upload = ticket["uploadID"].as_str().unwrap().to_string();
+    let part_size = ticket["partSize"].as_u64().unwrap() as usize;
+    let mut completed = Vec::new();
+    for (i, part) in bytes.chunks(part_size).enumerate() {
+        let body = json!({"partSize": part.len(), "uploadID": upload, "partNumber": i + 1,
+            "sha256sum": sha256_hex(part)});
+        let url = h
+            .put_json(
+                &format!("/v2/imagefile/{image}/_multipart"),
+                Some(token),
+                body,
+            )
+            .await
+            .data()["presignedURL"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = h.call("PUT", &url, None, Body::from(part.to_vec())).await;
+        assert_eq!(r.status, StatusCode::OK);
+        completed.push(json!({"partNumber": i + 1, "token": r.header("etag").unwrap()}));
+    }
+    h.put_json(
+        &format!("/v2/imagefile/{image}/_multipart_complete"),
+        Some(token),
+        json!({"uploadID": upload, "completedParts": completed}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn multipart_uploads_are_inspected_too() {
+    let h = Harness::with_config(|c| {
+        c.accept_non_sif = false;
+        c.library.multipart_part_size_mib = 5;
+    })
+    .await;
+    let token = h.user("alice", false).await;
+    // Bytes after the last object do not make a SIF invalid.
+    let mut sif = fixture("full.sif");
+    sif.resize(6 * 1024 * 1024, 0);
+    let done = multipart_push(&h, &token, "alice/big/ok", &sif).await;
+    assert_eq!(
+        done.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&done.body)
+    );
+    let image = image_by_hash(&h, &token, "alice/big/ok", &sif).await;
+    assert_eq!(image["arch"], "arm64");
+    assert_eq!(image["uploaded"], true);
+
+    let junk = vec![7u8; 6 * 1024 * 1024];
+    let done = multipart_push(&h, &token, "alice/big/junk", &junk).await;
+    let message = done.assert_error(StatusCode::BAD_REQUEST);
+    assert!(message.starts_with("not a valid SIF image"), "{message}");
+    assert_eq!(h.blob_count(), 1, "only the SIF is stored");
+    assert_eq!(h.temp_files(), 0);
+    let image = image_by_hash(&h, &token, "alice/big/junk", &junk).await;
+    assert_eq!(image["uploaded"], false);
+}
