@@ -190,6 +190,75 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn uploads_record_metadata_and_deletes_remove_it() {
+        use crate::names::ImageRef;
+        use crate::services::{NewCollection, NewContainer, NewEntity, NewToken};
+        let db = TestDb::new().await;
+        let store = FsBlobStore::open(db.dir.path().join("blobs"))
+            .await
+            .unwrap();
+        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        registry.create_user("alice", "", false).await.unwrap();
+        let token = NewToken {
+            label: "t".into(),
+            scope: None,
+            expires_in_days: None,
+        };
+        let secret = registry.create_token("alice", token).await.unwrap().secret;
+        let actor = registry.authenticate(&secret).await.unwrap();
+        let entity = NewEntity {
+            name: "alice".into(),
+            ..Default::default()
+        };
+        let entity = registry.create_entity(&actor, entity).await.unwrap();
+        let coll = NewCollection {
+            entity_id: entity.id,
+            name: "c".into(),
+            ..Default::default()
+        };
+        let (_, coll) = registry.create_collection(&actor, coll).await.unwrap();
+        let cont = NewContainer {
+            collection_id: coll.id,
+            name: "n".into(),
+            ..Default::default()
+        };
+        let cont = registry.create_container(&actor, cont).await.unwrap();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let bytes = std::fs::read(fixtures.join("signed.sif")).unwrap();
+        let sha =
+            Sha256Hex::parse(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))).unwrap();
+        let view = registry
+            .create_image(&actor, cont.container.id, &sha, "")
+            .await
+            .unwrap();
+        let stream: ByteStream =
+            Box::pin(futures::stream::iter(vec![Ok(bytes::Bytes::from(bytes))]));
+        let image = registry
+            .upload_direct(&actor, view.image.id, stream, None)
+            .await
+            .unwrap();
+        assert!(image.uploaded);
+        assert_eq!(image.arch.as_deref(), Some("amd64"));
+        assert_eq!(image.signed, Some(true));
+        let meta = registry.image_metadata(&view).await.unwrap().unwrap();
+        assert_eq!(meta.fingerprints.len(), 1);
+        assert_eq!(meta.labels["Author"], "Silo Test");
+
+        let reference = ImageRef::parse(&format!("alice/c/n:sha256.{sha}")).unwrap();
+        registry
+            .delete_image(&actor, &reference, None)
+            .await
+            .unwrap();
+        assert!(registry.image_metadata(&view).await.unwrap().is_none());
+        let rows = image_metadata::Entity::find()
+            .all(registry.db())
+            .await
+            .unwrap();
+        assert!(rows.is_empty());
+        assert!(registry.store().size(&sha).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
     async fn inspects_stored_blobs_by_ranges() {
         let db = TestDb::new().await;
         let store = FsBlobStore::open(db.dir.path().join("blobs"))
