@@ -55,9 +55,9 @@ clean-test-dbs:
 		for db in $$(psql "$(SILO_TEST_POSTGRES_URL)" -Atc "select datname from pg_database where datname like 'silo\_t\_%' or datname like 'silo\_e2e\_%'"); do \
 			psql "$(SILO_TEST_POSTGRES_URL)" -qc "drop database if exists $$db" ; done; fi
 
-test-libclient: ## Apptainer's Go library client against a running silo (SQLite, then PostgreSQL), incl. a 100 MiB SIF
+test-libclient: ## Apptainer's Go library client against silo in stream and 303 mode (SQLite, then PostgreSQL), incl. a 200 MiB multipart SIF
 	cargo build -p server
-	LIBCLIENT_BIG_MB=100 end2end/run-libclient.sh $(SILO_DEBUG)
+	LIBCLIENT_BIG_MB=200 end2end/run-libclient.sh $(SILO_DEBUG)
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db LIBCLIENT_PORT=18081 end2end/run-libclient.sh $(SILO_DEBUG); \
