@@ -175,16 +175,14 @@ impl Registry {
             .one(&self.db)
             .await?
             .and_then(|p| p.declared_sha256);
-        let received = self.store.write_part(session_id, offset, len, data).await?;
-        let expected = declared.as_deref().or(header_sha256.map(Sha256Hex::as_str));
-        if let Some(want) = expected {
-            if want != received.as_str() {
-                return Err(DomainError::DigestMismatch {
-                    expected: want.to_string(),
-                    actual: received.to_string(),
-                });
-            }
-        }
+        let expected = match declared.as_deref() {
+            Some(hex) => Some(Sha256Hex::parse(hex)?),
+            None => header_sha256.cloned(),
+        };
+        let received = self
+            .store
+            .write_part(session_id, offset, len, data, expected.as_ref())
+            .await?;
         let sha = received.to_string();
         self.upsert_part(session_id, number, |part| {
             part.size = Set(len as i64);

@@ -108,6 +108,25 @@ impl FsBlobStore {
         Ok(self.root.join("tmp").join(format!("mp-{upload_id}.part")))
     }
 
+    /// The verified parts of a multipart upload, by offset.
+    async fn part_files(&self, upload_id: &str) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+        let prefix = format!("mp-{upload_id}.");
+        let mut parts = Vec::new();
+        let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let offset = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".part"))
+                .and_then(|o| o.parse::<u64>().ok());
+            if let Some(offset) = offset {
+                parts.push((offset, entry.path()));
+            }
+        }
+        parts.sort();
+        Ok(parts)
+    }
+
     /// Moves a verified temporary file to its content address (or drops it when the content
     /// is already stored).
     async fn commit(
@@ -191,6 +210,37 @@ impl FsBlobStore {
         file.sync_all().await?;
         Ok((actual, size))
     }
+}
+
+/// Builds the upload at `main` from its parts (when it was uploaded in parts), then hashes
+/// and fsyncs it. Parts must tile the file from offset 0 without gaps or overlaps.
+fn assemble(main: &Path, parts: &[(u64, PathBuf)]) -> Result<(Sha256Hex, u64), StoreError> {
+    if parts.is_empty() {
+        return Ok(hash_and_sync(main)?);
+    }
+    let mut out = std::io::BufWriter::with_capacity(
+        1024 * 1024,
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(main)?,
+    );
+    let mut next: u64 = 0;
+    for (offset, path) in parts {
+        if *offset != next {
+            return Err(StoreError::SizeMismatch {
+                expected: *offset,
+                actual: next,
+            });
+        }
+        next += std::io::copy(&mut std::fs::File::open(path)?, &mut out)?;
+    }
+    std::io::Write::flush(&mut out)?;
+    drop(out);
+    for (_, path) in parts {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(hash_and_sync(main)?)
 }
 
 /// Hashes a whole file and fsyncs it (blocking; run it off the async threads).
@@ -304,38 +354,39 @@ impl BlobStore for FsBlobStore {
         upload_id: &str,
         offset: u64,
         len: u64,
-        mut data: ByteStream,
+        data: ByteStream,
+        expected_sha256: Option<&Sha256Hex>,
     ) -> Result<Sha256Hex, StoreError> {
-        let path = self.multipart_path(upload_id)?;
-        let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
-            Err(e) => return Err(e.into()),
+        let main = self.multipart_path(upload_id)?;
+        if !tokio::fs::try_exists(&main).await? {
+            return Err(StoreError::NotFound);
+        }
+        // Staged apart and moved into place only once verified, so a bad re-send never
+        // replaces a good part.
+        let staged = self.root.join("tmp").join(format!(
+            "mp-{upload_id}.{offset}.{}.staged",
+            hex::encode(rand::random::<[u8; 8]>())
+        ));
+        let expected = Expected {
+            sha256: expected_sha256.cloned(),
+            size: Some(len),
         };
-        file.seek(SeekFrom::Start(offset)).await?;
-        let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
-        let mut hasher = Sha256::new();
-        let mut written: u64 = 0;
-        while let Some(chunk) = data.next().await {
-            let chunk = chunk.map_err(StoreError::Interrupted)?;
-            written += chunk.len() as u64;
-            if written > len {
-                return Err(StoreError::SizeMismatch {
-                    expected: len,
-                    actual: written,
-                });
+        let (sha256, _) = match self.write_temp(&staged, data, &expected).await {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&staged).await;
+                return Err(e);
             }
-            hasher.update(&chunk);
-            out.write_all(&chunk).await?;
+        };
+        let part = self
+            .root
+            .join("tmp")
+            .join(format!("mp-{upload_id}.{offset}.part"));
+        if let Err(e) = tokio::fs::rename(&staged, &part).await {
+            let _ = tokio::fs::remove_file(&staged).await;
+            return Err(e.into());
         }
-        if written != len {
-            return Err(StoreError::SizeMismatch {
-                expected: len,
-                actual: written,
-            });
-        }
-        out.flush().await?;
-        Ok(Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex"))
+        Ok(sha256)
     }
 
     async fn complete_multipart(
@@ -347,36 +398,50 @@ impl BlobStore for FsBlobStore {
         if !tokio::fs::try_exists(&path).await? {
             return Err(StoreError::NotFound);
         }
-        let hashing = path.clone();
-        let (sha256, size) = tokio::task::spawn_blocking(move || hash_and_sync(&hashing))
+        let parts = self.part_files(upload_id).await?;
+        let assembling = path.clone();
+        let assembled = tokio::task::spawn_blocking(move || assemble(&assembling, &parts))
             .await
-            .map_err(std::io::Error::other)??;
-        let verdict = if expected.size.is_some_and(|want| want != size) {
-            Err(StoreError::SizeMismatch {
-                expected: expected.size.unwrap_or(0),
-                actual: size,
-            })
-        } else if expected.sha256.as_ref().is_some_and(|want| *want != sha256) {
-            Err(StoreError::DigestMismatch {
-                expected: expected
-                    .sha256
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                actual: sha256.to_string(),
-            })
-        } else {
-            Ok(())
+            .map_err(std::io::Error::other)?;
+        let verdict = match assembled {
+            Err(e) => Err(e),
+            Ok((_, size)) if expected.size.is_some_and(|want| want != size) => {
+                Err(StoreError::SizeMismatch {
+                    expected: expected.size.unwrap_or(0),
+                    actual: size,
+                })
+            }
+            Ok((sha256, _)) if expected.sha256.as_ref().is_some_and(|want| *want != sha256) => {
+                Err(StoreError::DigestMismatch {
+                    expected: expected
+                        .sha256
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    actual: sha256.to_string(),
+                })
+            }
+            Ok(done) => Ok(done),
         };
-        if let Err(e) = verdict {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(e);
+        match verdict {
+            Ok((sha256, size)) => self.commit(&path, sha256, size).await,
+            Err(e) => {
+                self.abort_multipart(upload_id).await?;
+                Err(e)
+            }
         }
-        self.commit(&path, sha256, size).await
     }
 
     async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError> {
-        match tokio::fs::remove_file(self.multipart_path(upload_id)?).await {
+        let main = self.multipart_path(upload_id)?;
+        let prefix = format!("mp-{upload_id}.");
+        let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
+        }
+        match tokio::fs::remove_file(main).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),

@@ -95,14 +95,16 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Prepares a multipart upload of `size` bytes under `upload_id` (lower-case hex).
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError>;
-    /// Writes one part, exactly `len` bytes at `offset`; returns the part's sha256. Parts
-    /// may arrive in any order, concurrently, and may be re-sent.
+    /// Writes one part, exactly `len` bytes at `offset`; returns the part's sha256. A part
+    /// that does not match `expected_sha256` is refused and does not replace an earlier copy.
+    /// Parts may arrive in any order, concurrently, and may be re-sent.
     async fn write_part(
         &self,
         upload_id: &str,
         offset: u64,
         len: u64,
         data: ByteStream,
+        expected_sha256: Option<&Sha256Hex>,
     ) -> Result<Sha256Hex, StoreError>;
     /// Verifies the assembled upload against `expected` and commits it like `put`.
     async fn complete_multipart(
