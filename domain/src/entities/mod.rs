@@ -5,6 +5,7 @@ pub mod collection;
 pub mod container;
 pub mod download_event;
 pub mod entity;
+pub mod pgp_key;
 pub mod image;
 pub mod setting;
 pub mod star;

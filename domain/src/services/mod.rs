@@ -7,6 +7,7 @@ use crate::store::BlobStore;
 mod accounts;
 mod catalog;
 mod images;
+mod keys;
 mod namespace;
 mod search;
 mod transfer;
@@ -17,6 +18,9 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use images::ImageView;
+pub use keys::{
+    KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
+};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
 pub use transfer::{Download, UploadTicket};
