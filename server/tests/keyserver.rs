@@ -139,7 +139,9 @@ async fn get_by_fingerprint_and_key_id_in_every_form() {
                 body.matches("-----BEGIN PGP PUBLIC KEY BLOCK-----").count(),
                 1
             );
-            assert!(body.trim_end().ends_with("-----END PGP PUBLIC KEY BLOCK-----"));
+            assert!(body
+                .trim_end()
+                .ends_with("-----END PGP PUBLIC KEY BLOCK-----"));
         }
     }
     // The served key is Alice's: uploading it again names her fingerprint.
@@ -166,10 +168,7 @@ async fn machine_readable_index_matches_gpg() {
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines[0], "info:1:1");
     // gpg --with-colons: pub:u:255:22:A39D82D5F04C0C8F:1795604118:…  (ed25519, algorithm 22)
-    assert_eq!(
-        lines[1],
-        format!("pub:{}:22:255:1795604118::", alice_fpr())
-    );
+    assert_eq!(lines[1], format!("pub:{}:22:255:1795604118::", alice_fpr()));
     let mut uids: Vec<&str> = lines[2..].to_vec();
     uids.sort();
     assert_eq!(
@@ -202,8 +201,14 @@ async fn human_readable_index() {
         assert_eq!(r.status, StatusCode::OK);
         let body = text(&r);
         assert!(body.starts_with("1 key(s) found"), "{body}");
-        assert!(body.contains(&format!("pub  rsa/2048 {}", bob_fpr())), "{body}");
-        assert!(body.contains("uid  Bob Builder <bob@example.org>"), "{body}");
+        assert!(
+            body.contains(&format!("pub  rsa/2048 {}", bob_fpr())),
+            "{body}"
+        );
+        assert!(
+            body.contains("uid  Bob Builder <bob@example.org>"),
+            "{body}"
+        );
         assert!(!body.contains('<') || !body.contains("<html"), "{body}");
     }
 }
@@ -224,7 +229,11 @@ async fn exact_versus_substring_search() {
     assert_eq!(count(&r), 2);
     let r = lookup(&h, "op=index&options=mr&search=ALICE").await;
     assert_eq!(count(&r), 1);
-    let r = lookup(&h, &format!("op=index&options=mr&search={}", search("Work <"))).await;
+    let r = lookup(
+        &h,
+        &format!("op=index&options=mr&search={}", search("Work <")),
+    )
+    .await;
     assert_eq!(count(&r), 1);
 
     // Exact: a whole user ID or a whole e-mail address, nothing less.

@@ -264,9 +264,7 @@ impl Registry {
                 let views: Vec<PublicKeyView> = rows
                     .into_iter()
                     .map(PublicKeyView::from)
-                    .filter(|k| {
-                        !*exact || k.user_ids.iter().any(|u| uid_matches_exactly(u, text))
-                    })
+                    .filter(|k| !*exact || k.user_ids.iter().any(|u| uid_matches_exactly(u, text)))
                     .take(KEY_LOOKUP_LIMIT as usize)
                     .collect();
                 return Ok(views);
