@@ -414,3 +414,26 @@ async fn bad_and_unknown_lookups() {
     let r = h.call("GET", "/pks/add", None, Body::empty()).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn concurrent_uploads_of_one_new_key() {
+    let h = Harness::new().await;
+    let token = h.user("alice", false).await;
+    let (a, b, c, d) = tokio::join!(
+        add(&h, Some(&token), ALICE),
+        add(&h, Some(&token), ALICE),
+        add(&h, Some(&token), ALICE),
+        add(&h, Some(&token), ALICE),
+    );
+    let replies = [a, b, c, d];
+    for r in &replies {
+        assert_eq!(r.status, StatusCode::OK, "{}", text(r));
+    }
+    let added = replies
+        .iter()
+        .filter(|r| text(r).starts_with("added:"))
+        .count();
+    assert_eq!(added, 1);
+    let r = lookup(&h, "op=index&options=mr&search=alice").await;
+    assert!(text(&r).starts_with("info:1:1\n"));
+}

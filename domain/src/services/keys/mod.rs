@@ -119,6 +119,13 @@ pub struct KeysAdded {
     pub unchanged: Vec<String>,
 }
 
+/// What storing one key did.
+enum Stored {
+    Added,
+    Updated,
+    Unchanged,
+}
+
 fn timestamp(secs: u32) -> DateTime<Utc> {
     Utc.timestamp_opt(i64::from(secs), 0)
         .single()
@@ -173,45 +180,19 @@ impl Registry {
             .map_err(|e| DomainError::Storage(format!("key parser failed: {e}")))??;
         let mut outcome = KeysAdded::default();
         for key in keys {
-            let existing = pgp_key::Entity::find()
-                .filter(pgp_key::Column::Fingerprint.eq(&key.fingerprint))
-                .one(&self.db)
-                .await?;
-            let newest = timestamp(key.newest_signature);
-            let user_ids = serde_json::to_string(&key.user_ids)
-                .map_err(|e| DomainError::invalid(format!("unencodable user ID: {e}")))?;
-            let search_text = key.user_ids.join("\n").to_lowercase();
-            let mut model = match existing {
-                Some(stored) if stored.newest_signature_at > newest => {
-                    outcome.unchanged.push(key.fingerprint);
-                    continue;
+            let fingerprint = key.fingerprint.clone();
+            let stored = match self.store_key(&key, principal.user_id).await {
+                // Another upload inserted the same new key a moment ago: compare with it.
+                Err(_) if self.key_exists(&fingerprint).await? => {
+                    self.store_key(&key, principal.user_id).await?
                 }
-                Some(stored) => {
-                    outcome.updated.push(key.fingerprint.clone());
-                    stored.into_active_model()
-                }
-                None => {
-                    outcome.added.push(key.fingerprint.clone());
-                    pgp_key::ActiveModel {
-                        fingerprint: Set(key.fingerprint.clone()),
-                        created_at: Set(now()),
-                        ..Default::default()
-                    }
-                }
+                other => other?,
             };
-            model.key_id = Set(key.key_id);
-            model.algorithm = Set(i32::from(key.algorithm));
-            model.bits = Set(i32::from(key.bits));
-            model.key_created_at = Set(timestamp(key.created));
-            model.key_expires_at = Set(key.expires.map(timestamp));
-            model.revoked = Set(key.revoked);
-            model.user_ids = Set(user_ids);
-            model.search_text = Set(search_text);
-            model.newest_signature_at = Set(newest);
-            model.armored = Set(key.armored);
-            model.uploader_id = Set(Some(principal.user_id));
-            model.updated_at = Set(now());
-            model.save(&self.db).await?;
+            match stored {
+                Stored::Added => outcome.added.push(fingerprint),
+                Stored::Updated => outcome.updated.push(fingerprint),
+                Stored::Unchanged => outcome.unchanged.push(fingerprint),
+            }
         }
         tracing::info!(
             user = %principal.username,
@@ -220,6 +201,51 @@ impl Registry {
             "keys uploaded"
         );
         Ok(outcome)
+    }
+
+    async fn key_exists(&self, fingerprint: &str) -> Result<bool> {
+        Ok(pgp_key::Entity::find()
+            .filter(pgp_key::Column::Fingerprint.eq(fingerprint))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Inserts `key`, or replaces the stored copy unless that one is newer.
+    async fn store_key(&self, key: &parse::ParsedKey, uploader: i64) -> Result<Stored> {
+        let existing = pgp_key::Entity::find()
+            .filter(pgp_key::Column::Fingerprint.eq(&key.fingerprint))
+            .one(&self.db)
+            .await?;
+        let newest = timestamp(key.newest_signature);
+        let (mut model, stored) = match existing {
+            Some(old) if old.newest_signature_at > newest => return Ok(Stored::Unchanged),
+            Some(old) => (old.into_active_model(), Stored::Updated),
+            None => (
+                pgp_key::ActiveModel {
+                    fingerprint: Set(key.fingerprint.clone()),
+                    created_at: Set(now()),
+                    ..Default::default()
+                },
+                Stored::Added,
+            ),
+        };
+        let user_ids = serde_json::to_string(&key.user_ids)
+            .map_err(|e| DomainError::invalid(format!("unencodable user ID: {e}")))?;
+        model.key_id = Set(key.key_id.clone());
+        model.algorithm = Set(i32::from(key.algorithm));
+        model.bits = Set(i32::from(key.bits));
+        model.key_created_at = Set(timestamp(key.created));
+        model.key_expires_at = Set(key.expires.map(timestamp));
+        model.revoked = Set(key.revoked);
+        model.user_ids = Set(user_ids);
+        model.search_text = Set(key.user_ids.join("\n").to_lowercase());
+        model.newest_signature_at = Set(newest);
+        model.armored = Set(key.armored.clone());
+        model.uploader_id = Set(Some(uploader));
+        model.updated_at = Set(now());
+        model.save(&self.db).await?;
+        Ok(stored)
     }
 
     /// Public keys matching `query`, at most [`KEY_LOOKUP_LIMIT`], ordered by fingerprint.
