@@ -6,7 +6,10 @@
 #   2. `gpg --send-keys` (anonymous, as dirmngr always is) is refused and stores nothing;
 #   3. the key is added with curl and a Bearer token (as `apptainer key push` does);
 #   4. in a second, empty GNUPGHOME, `gpg --recv-keys <FPR>` imports it anonymously and the
-#      imported fingerprint matches; `gpg --search-keys <email>` finds it.
+#      imported fingerprint matches; `gpg --search-keys <email>` finds it;
+#   5. Apptainer's key client (the code behind `apptainer key push|pull|search` and the key
+#      lookups of signature verification; ./keyclient) pushes a second key with the token,
+#      is refused without it, pulls by fingerprint and key ID, and searches.
 #
 # Usage: end2end/run-keyserver.sh [SILO_BINARY]
 #   SILO_BINARY  default ${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}/debug/silo
@@ -15,9 +18,10 @@
 #   SILO_DATABASE_URL  passed through (default: SQLite in the temp dir)
 #   KEYSERVER_KEEP=1   keep the temp dir (GNUPGHOMEs, data dir, silo.log)
 #
-# Needs: apt-get install gnupg dirmngr curl
+# Needs: apt-get install gnupg dirmngr curl golang-go golang-github-apptainer-container-key-client-dev
 set -euo pipefail
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 silo=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}/debug/silo}
 port=${KEYSERVER_PORT:-18190}
 base_url=http://127.0.0.1:$port
@@ -30,8 +34,12 @@ die() { log "ERROR: $*"; exit 1; }
 # ---------------------------------------------------------------- preflight
 [[ -x $silo ]] || die "silo binary not found or not executable: $silo (build it first, or pass its path as \$1)"
 [[ $port =~ ^[0-9]+$ ]] || die "KEYSERVER_PORT must be a number, got '$port'"
-for cmd in gpg gpgconf dirmngr curl; do
-	command -v "$cmd" >/dev/null || die "missing $cmd; install with: apt-get install -y gnupg dirmngr curl"
+install_hint="apt-get install -y gnupg dirmngr curl golang-go golang-github-apptainer-container-key-client-dev"
+for cmd in gpg gpgconf dirmngr curl go; do
+	command -v "$cmd" >/dev/null || die "missing $cmd; install with: $install_hint"
+done
+for d in github.com/apptainer/container-key-client/client github.com/sylabs/json-resp; do
+	[[ -d /usr/share/gocode/src/$d ]] || die "missing /usr/share/gocode/src/$d; install with: $install_hint"
 done
 if curl -s -o /dev/null --max-time 2 "$base_url/"; then
 	die "something already listens on 127.0.0.1:$port (set KEYSERVER_PORT)"
@@ -178,5 +186,23 @@ g "$receiver" --recv-keys "${fpr:24}" >"$tmp/recv2.log" 2>&1 || {
 	die "gpg --recv-keys by key ID ${fpr:24} failed"
 }
 log "gpg --recv-keys by long key ID works"
+
+# ---------------------------------------------------------------- 5. Apptainer's key client
+# Offline build against Debian's Go packages (replace directives in keyclient/go.mod).
+export GOFLAGS=-mod=readonly GOPROXY=off GOSUMDB=off GONOSUMDB='*' GOWORK=off GO111MODULE=on \
+	GOTOOLCHAIN=local GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
+(cd "$here/keyclient" && go vet ./... && go test -c -o "$tmp/keyclient.test" .) ||
+	die "building the key client test failed"
+kc_email=bob.keyclient@example.org
+g "$sender" --passphrase '' --quick-gen-key "Bob Keyclient <$kc_email>" rsa2048 sign 0 2>>"$tmp/gen.log" ||
+	die "gpg --quick-gen-key failed: $(cat "$tmp/gen.log")"
+kc_fpr=$(g "$sender" --with-colons --list-keys "$kc_email" | awk -F: '$1 == "fpr" {print $10; exit}')
+g "$sender" --armor --export "$kc_fpr" >"$tmp/bob.asc"
+# The key client sends its token over plain http only to the host name "localhost".
+(cd "$here/keyclient" &&
+	SILO_KEYSERVER="http://localhost:$port" SILO_TOKEN=$token SILO_KEY_FILE="$tmp/bob.asc" \
+		SILO_KEY_FPR=$kc_fpr SILO_KEY_EMAIL=$kc_email "$tmp/keyclient.test" -test.v -test.count=1) ||
+	die "Apptainer's key client test failed"
+log "Apptainer's key client: push (token), pull, search work; anonymous push refused"
 
 log "PASS"

@@ -19,7 +19,8 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 apt_packages=(curl pkg-config)
 if ((want_test)); then
 	apt_packages+=(golang-go golang-github-apptainer-container-library-client-dev
-		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr)
+		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr
+		golang-github-apptainer-container-key-client-dev)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
