@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh          build + run needs (Rust wasm target, wasm-bindgen, Trunk, wasm-opt)
 #   scripts/setup.sh --test   also the test needs (Go + Apptainer's library client, siftool,
-#                             Chromium, Playwright)
+#                             Chromium, Playwright, GnuPG with dirmngr)
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
@@ -19,7 +19,8 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 apt_packages=(curl pkg-config)
 if ((want_test)); then
 	apt_packages+=(golang-go golang-github-apptainer-container-library-client-dev
-		golang-github-sylabs-sif-dev siftool chromium)
+		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr
+		golang-github-apptainer-container-key-client-dev)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

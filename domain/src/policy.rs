@@ -102,6 +102,17 @@ impl Actor {
         }
     }
 
+    /// Publishing OpenPGP public keys on the keyserver: any user with a push-scoped token.
+    pub fn require_key_upload(&self) -> Result<&Principal> {
+        let principal = self.require_user()?;
+        if principal.scope < Scope::Push {
+            return Err(DomainError::forbidden(
+                "this token is read-only; adding keys needs a push-scoped token",
+            ));
+        }
+        Ok(principal)
+    }
+
     /// Creating a new entity: users get the one named after them, admins any.
     pub fn require_create_entity(&self, name: &str) -> Result<&Principal> {
         let principal = self.require_user()?;

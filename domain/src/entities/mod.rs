@@ -7,6 +7,7 @@ pub mod download_event;
 pub mod entity;
 pub mod image;
 pub mod image_metadata;
+pub mod pgp_key;
 pub mod setting;
 pub mod star;
 pub mod tag;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000002_sif_metadata;
+mod m20261125_000003_pgp_keys;
 mod m20261125_000005_multipart_uploads;
 
 pub struct Migrator;
@@ -14,8 +15,9 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261125_000001_initial::Migration),
-            Box::new(m20261125_000005_multipart_uploads::Migration),
             Box::new(m20261125_000002_sif_metadata::Migration),
+            Box::new(m20261125_000003_pgp_keys::Migration),
+            Box::new(m20261125_000005_multipart_uploads::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod capability;
 mod catalog;
 mod images;
 mod metadata;
+mod keys;
 mod multipart;
 mod namespace;
 mod search;
@@ -22,6 +23,9 @@ pub use catalog::{
 };
 pub use images::ImageView;
 pub use metadata::SifMetadata;
+pub use keys::{
+    KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
+};
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
