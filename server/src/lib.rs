@@ -3,7 +3,10 @@ pub mod cli;
 pub mod config;
 pub mod library;
 pub mod router;
+pub mod secret_key;
+pub mod shub;
 pub mod spa;
+pub mod sregistry;
 pub mod state;
 
 use silo_domain::store::FsBlobStore;
@@ -34,5 +37,6 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
             config.blob_dir().display()
         )
     })?;
-    Ok(Registry::new(db, Arc::new(store)))
+    let key = secret_key::load_or_create(&config.data_dir)?;
+    Ok(Registry::new(db, Arc::new(store)).with_secret_key(key))
 }

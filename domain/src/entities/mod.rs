@@ -7,6 +7,7 @@ pub mod download_event;
 pub mod entity;
 pub mod image;
 pub mod setting;
+pub mod sregistry_credential;
 pub mod star;
 pub mod tag;
 pub mod team;

@@ -9,6 +9,7 @@ mod catalog;
 mod images;
 mod namespace;
 mod search;
+mod sregistry;
 mod transfer;
 
 pub use accounts::{NewToken, TokenCreated};
@@ -19,6 +20,7 @@ pub use catalog::{
 pub use images::ImageView;
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
+pub use sregistry::{ListingFilter, ListedTag, SregistrySecret};
 pub use transfer::{Download, UploadTicket};
 
 /// Length of the random part of API tokens; with the prefix they exceed the 200 characters
@@ -29,11 +31,25 @@ pub const TOKEN_RANDOM_LEN: usize = 220;
 pub struct Registry {
     db: DatabaseConnection,
     store: Arc<dyn BlobStore>,
+    /// The server's secret key (derives sregistry client secrets); random unless configured.
+    secret_key: Arc<[u8; 32]>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection, store: Arc<dyn BlobStore>) -> Self {
-        Registry { db, store }
+        let mut key = [0u8; 32];
+        rand::fill(&mut key[..]);
+        Registry {
+            db,
+            store,
+            secret_key: Arc::new(key),
+        }
+    }
+
+    /// Uses `key` as the server's secret key (persisted by the caller across restarts).
+    pub fn with_secret_key(mut self, key: [u8; 32]) -> Self {
+        self.secret_key = Arc::new(key);
+        self
     }
 
     pub fn db(&self) -> &DatabaseConnection {
