@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::store::BlobStore;
 
 mod accounts;
+mod capability;
 mod catalog;
 mod images;
 mod namespace;
@@ -13,6 +14,7 @@ mod sregistry;
 mod transfer;
 
 pub use accounts::{NewToken, TokenCreated};
+pub use capability::{DownloadGrant, DOWNLOAD_TOKEN_HOURS};
 pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
     RecentPush, RECENT_PUSHES,
@@ -31,7 +33,10 @@ pub const TOKEN_RANDOM_LEN: usize = 220;
 pub struct Registry {
     db: DatabaseConnection,
     store: Arc<dyn BlobStore>,
-    /// The server's secret key (derives sregistry client secrets); random unless configured.
+    /// The download-capability signing key, read from `settings` once.
+    signing_key: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// The key sregistry client secrets derive from; kept outside the database (random
+    /// unless the server sets its persisted key).
     secret_key: Arc<[u8; 32]>,
 }
 
@@ -42,11 +47,12 @@ impl Registry {
         Registry {
             db,
             store,
+            signing_key: Arc::default(),
             secret_key: Arc::new(key),
         }
     }
 
-    /// Uses `key` as the server's secret key (persisted by the caller across restarts).
+    /// Uses `key` as the key sregistry secrets derive from (persisted by the caller).
     pub fn with_secret_key(mut self, key: [u8; 32]) -> Self {
         self.secret_key = Arc::new(key);
         self

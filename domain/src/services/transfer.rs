@@ -147,8 +147,9 @@ impl Registry {
         Ok(view)
     }
 
-    /// Opens an uploaded image for download. A download is counted once, on the request
-    /// that starts at byte 0.
+    /// Opens an uploaded image for download. `record` says whether this request counts as a
+    /// download (the adapter knows: a GET of the whole file or of its first bytes does, a
+    /// HEAD or a later range does not).
     pub async fn download(
         &self,
         actor: &Actor,
@@ -156,7 +157,24 @@ impl Registry {
         arch: Option<&str>,
         range: Option<ByteRange>,
         protocol: &str,
+        record: bool,
     ) -> Result<Download> {
+        let view = self.uploaded_image(actor, reference, arch).await?;
+        let sha = Sha256Hex::parse(&view.image.sha256)?;
+        let reader = self.store.open(&sha, range).await?;
+        if record {
+            self.record_download(actor.user_id(), &view, protocol)
+                .await?;
+        }
+        Ok(Download { view, reader })
+    }
+
+    async fn uploaded_image(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+    ) -> Result<ImageView> {
         let view = self.image(actor, reference, arch).await?;
         if !view.image.uploaded {
             return Err(DomainError::not_found(format!(
@@ -164,20 +182,54 @@ impl Registry {
                 view.image.sha256
             )));
         }
+        Ok(view)
+    }
+
+    /// Counts a download and hands out a capability for the bytes (the 303 download mode:
+    /// the client then fetches ranges of the capability URL).
+    pub async fn download_redirect(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+        protocol: &str,
+    ) -> Result<(ImageView, String)> {
+        let view = self.uploaded_image(actor, reference, arch).await?;
+        let token = self.download_token(actor, &view, protocol).await?;
+        self.record_download(actor.user_id(), &view, protocol)
+            .await?;
+        Ok((view, token))
+    }
+
+    /// Opens the image a download capability grants. `record` as for [`Registry::download`].
+    pub async fn download_granted(
+        &self,
+        token: &str,
+        range: Option<ByteRange>,
+        record: bool,
+    ) -> Result<Download> {
+        let grant = self.verify_download_token(token).await?;
+        let view = self.granted_image(&grant).await?;
         let sha = Sha256Hex::parse(&view.image.sha256)?;
         let reader = self.store.open(&sha, range).await?;
-        if range.is_none_or(|r| r.first == 0) {
-            self.record_download(actor, &view, protocol).await?;
+        if record {
+            self.record_download(grant.user_id, &view, &grant.protocol)
+                .await?;
         }
         Ok(Download { view, reader })
     }
 
-    async fn record_download(&self, actor: &Actor, view: &ImageView, protocol: &str) -> Result<()> {
+    async fn record_download(
+        &self,
+        user_id: Option<i64>,
+        view: &ImageView,
+        protocol: &str,
+    ) -> Result<()> {
         let txn = self.db.begin().await?;
         download_event::ActiveModel {
             image_id: Set(view.image.id),
             container_id: Set(view.owner.container.id),
-            user_id: Set(actor.user_id()),
+            user_id: Set(user_id),
             protocol: Set(protocol.to_string()),
             created_at: Set(now()),
             ..Default::default()

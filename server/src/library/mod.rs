@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
             "/v2/imagefile/_upload/{session}",
             put(files::receive_upload),
         )
+        .route("/download/{token}", get(files::download_granted))
         .route(
             "/v1/imagefile/{*reference}",
             get(files::download).post(files::legacy_upload),

@@ -91,20 +91,20 @@ pub fn parse_collection(spelt: &str) -> Result<(String, String), DomainError> {
     }
 }
 
-/// The absolute URL the clients download an image from, without credentials.
+/// The absolute URL the clients download an image from: a signed, short-lived capability
+/// that needs no credentials (so the sregistry client's unsigned HEAD and GET work for
+/// private images too) and records the download with `protocol`.
 pub async fn download_url(
     state: &AppState,
-    _actor: &Actor,
+    actor: &Actor,
     view: &ImageView,
-    _protocol: &str,
+    protocol: &str,
 ) -> Result<String, DomainError> {
-    // Until the domain's download capability lands: the public library download by hash.
-    Ok(format!(
-        "{}/v1/imagefile/{}:sha256.{}",
-        state.public_url,
-        view.owner.path(),
-        view.image.sha256
-    ))
+    let token = state
+        .registry
+        .download_token(actor, view, protocol)
+        .await?;
+    Ok(format!("{}/download/{token}", state.public_url))
 }
 
 pub fn routes() -> Router<AppState> {
