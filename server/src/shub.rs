@@ -82,7 +82,11 @@ pub async fn manifest_in_entity(
     render(&state, &actor, &reference, "shub").await
 }
 
-async fn find(state: &AppState, actor: &Actor, reference: &LegacyRef) -> Result<ImageView, DomainError> {
+async fn find(
+    state: &AppState,
+    actor: &Actor,
+    reference: &LegacyRef,
+) -> Result<ImageView, DomainError> {
     match &reference.version {
         Some(version) => {
             let hex = version
@@ -115,7 +119,11 @@ async fn render(
     let tag = match (&reference.version, &reference.tag) {
         (None, _) => reference.tag_or_default().to_string(),
         (Some(_), Some(t)) => t.clone(),
-        (Some(_), None) => view.tags.first().map(|t| t.name.clone()).unwrap_or_default(),
+        (Some(_), None) => view
+            .tags
+            .first()
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
     };
     let image = &view.image;
     let container = &view.owner.container.name;

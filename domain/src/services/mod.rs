@@ -22,7 +22,7 @@ pub use catalog::{
 pub use images::ImageView;
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
-pub use sregistry::{ListingFilter, ListedTag, SregistrySecret};
+pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
 pub use transfer::{Download, UploadTicket};
 
 /// Length of the random part of API tokens; with the prefix they exceed the 200 characters

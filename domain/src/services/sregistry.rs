@@ -102,8 +102,9 @@ impl Registry {
             .await?;
         let at = now();
         for credential in credentials {
-            let mut mac = HmacSha256::new_from_slice(self.sregistry_secret(&credential.salt).as_bytes())
-                .expect("any key length");
+            let mut mac =
+                HmacSha256::new_from_slice(self.sregistry_secret(&credential.salt).as_bytes())
+                    .expect("any key length");
             mac.update(payload.as_bytes());
             if mac.verify_slice(&signature).is_err() {
                 continue;
@@ -132,9 +133,7 @@ impl Registry {
         actor.require_user()?;
         match self.entity(&path.entity).await {
             Ok(entity) => actor.require_write(&entity).map(|_| ()),
-            Err(DomainError::NotFound(_)) => {
-                actor.require_create_entity(&path.entity).map(|_| ())
-            }
+            Err(DomainError::NotFound(_)) => actor.require_create_entity(&path.entity).map(|_| ()),
             Err(e) => Err(e),
         }
     }
@@ -257,8 +256,14 @@ impl Registry {
             active.update(&self.db).await?;
         }
         let arch = created.image.arch.clone().unwrap_or(DEFAULT_ARCH.into());
-        self.set_tag(actor, view.container.id, Some(&arch), tag_name, created.image.id)
-            .await?;
+        self.set_tag(
+            actor,
+            view.container.id,
+            Some(&arch),
+            tag_name,
+            created.image.id,
+        )
+        .await?;
         self.image_for_write(actor, created.image.id).await
     }
 
@@ -272,7 +277,9 @@ impl Registry {
         let not_found = || DomainError::not_found(format!("image {path}@{prefix}"));
         if prefix.len() < 32
             || prefix.len() > 64
-            || !prefix.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            || !prefix
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         {
             return Err(DomainError::invalid(format!(
                 "invalid version {prefix:?}: use 32 to 64 lower-case hex digits of the image sha256"
@@ -301,7 +308,11 @@ impl Registry {
 
     /// Every tag of every container the actor may read that matches `filter`, ordered by
     /// entity, collection, container and tag.
-    pub async fn list_tagged(&self, actor: &Actor, filter: &ListingFilter) -> Result<Vec<ListedTag>> {
+    pub async fn list_tagged(
+        &self,
+        actor: &Actor,
+        filter: &ListingFilter,
+    ) -> Result<Vec<ListedTag>> {
         for (kind, name) in [
             ("entity", &filter.entity),
             ("collection", &filter.collection),
@@ -316,7 +327,12 @@ impl Registry {
             .await?
             .into_iter()
             .filter(|c| filter.entity.as_ref().is_none_or(|e| *e == c.entity.name))
-            .filter(|c| filter.collection.as_ref().is_none_or(|n| *n == c.collection.name))
+            .filter(|c| {
+                filter
+                    .collection
+                    .as_ref()
+                    .is_none_or(|n| *n == c.collection.name)
+            })
             .collect();
         let mut listed = Vec::new();
         for summary in collections {
@@ -347,7 +363,11 @@ impl Registry {
             }
         }
         listed.sort_by(|a, b| {
-            (a.view.path(), &a.tag.name, &a.tag.arch).cmp(&(b.view.path(), &b.tag.name, &b.tag.arch))
+            (a.view.path(), &a.tag.name, &a.tag.arch).cmp(&(
+                b.view.path(),
+                &b.tag.name,
+                &b.tag.arch,
+            ))
         });
         Ok(listed)
     }

@@ -52,7 +52,9 @@ pub fn parse(value: &str) -> Option<Signed> {
     if fields.next().is_some() {
         return None;
     }
-    let user = base64::engine::general_purpose::STANDARD.decode(user).ok()?;
+    let user = base64::engine::general_purpose::STANDARD
+        .decode(user)
+        .ok()?;
     Some(Signed {
         kind: kind.to_string(),
         username: String::from_utf8(user).ok()?,
@@ -95,9 +97,8 @@ pub async fn verify(
     value: &str,
     claim: Option<&Claim<'_>>,
 ) -> Result<Actor, DomainError> {
-    let signed = parse(value).ok_or_else(|| {
-        DomainError::invalid(format!("malformed {SCHEME} credential"))
-    })?;
+    let signed = parse(value)
+        .ok_or_else(|| DomainError::invalid(format!("malformed {SCHEME} credential")))?;
     let Some(claim) = claim else {
         return Err(DomainError::invalid(format!(
             "{SCHEME} signatures are not used on this endpoint"

@@ -27,7 +27,13 @@ pub struct PushRequest {
     tag: Option<String>,
 }
 
-fn claim<'a>(kind: &'a str, path: &ContainerPath, spelt: &str, name: &'a str, tag: &'a str) -> Claim<'a> {
+fn claim<'a>(
+    kind: &'a str,
+    path: &ContainerPath,
+    spelt: &str,
+    name: &'a str,
+    tag: &'a str,
+) -> Claim<'a> {
     let canonical = spelling(&path.entity, &path.collection);
     let mut collections = vec![spelt.to_string()];
     if canonical != spelt {
@@ -142,21 +148,24 @@ async fn receive(
 ) -> Result<(String, String), SregistryError> {
     let missing = |f: &str| DomainError::invalid(format!("form field {f} must come before file1"));
     let name = fields.name.as_deref().ok_or_else(|| missing("name"))?;
-    let spelt = fields.collection.as_deref().ok_or_else(|| missing("collection"))?;
+    let spelt = fields
+        .collection
+        .as_deref()
+        .ok_or_else(|| missing("collection"))?;
     let tag = fields.tag.as_deref().unwrap_or("latest");
     let (entity, collection) = parse_collection(spelt)?;
     let path = ContainerPath::new(&entity, &collection, name)?;
     let value = match headers.get(header::AUTHORIZATION) {
         Some(v) => v.to_str().map_err(|_| DomainError::Unauthenticated)?,
-        None => fields.event.as_deref().ok_or(DomainError::Unauthenticated)?,
+        None => fields
+            .event
+            .as_deref()
+            .ok_or(DomainError::Unauthenticated)?,
     };
     let claim = claim("upload", &path, spelt, name, tag);
     let actor = auth::verify(state, value, Some(&claim)).await?;
     let data = Box::pin(file.map_err(std::io::Error::other));
-    let view = state
-        .registry
-        .push_stream(&actor, &path, tag, data)
-        .await?;
+    let view = state.registry.push_stream(&actor, &path, tag, data).await?;
     Ok((view.owner.path(), tag.to_string()))
 }
 
@@ -172,7 +181,13 @@ pub async fn delete(
     let name = reference.path.container.clone();
     let value = require_signed(&headers)?;
     let actor = if value.trim_start().starts_with(auth::SCHEME) {
-        let claim = claim("delete", &reference.path, &reference.collection, &name, &tag);
+        let claim = claim(
+            "delete",
+            &reference.path,
+            &reference.collection,
+            &name,
+            &tag,
+        );
         auth::verify(&state, value, Some(&claim)).await?
     } else {
         state.actor(&headers).await?
@@ -181,6 +196,9 @@ pub async fn delete(
         path: reference.path.clone(),
         version: Version::Tag(tag),
     };
-    state.registry.delete_image(&actor, &image_ref, None).await?;
+    state
+        .registry
+        .delete_image(&actor, &image_ref, None)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -82,7 +82,12 @@ pub fn spelling(entity: &str, collection: &str) -> String {
 
 /// Parses a collection as a legacy client spells it (`C` or `E/C`) into (entity, collection).
 pub fn parse_collection(spelt: &str) -> Result<(String, String), DomainError> {
-    match spelt.trim_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+    match spelt
+        .trim_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [c] => Ok((DEFAULT_SEGMENT.to_string(), c.to_string())),
         [e, c] => Ok((e.to_string(), c.to_string())),
         _ => Err(DomainError::invalid(format!(
@@ -100,10 +105,7 @@ pub async fn download_url(
     view: &ImageView,
     protocol: &str,
 ) -> Result<String, DomainError> {
-    let token = state
-        .registry
-        .download_token(actor, view, protocol)
-        .await?;
+    let token = state.registry.download_token(actor, view, protocol).await?;
     Ok(format!("{}/download/{token}", state.public_url))
 }
 
@@ -122,8 +124,14 @@ pub fn routes() -> Router<AppState> {
             "/container/{*reference}",
             axum::routing::delete(handlers::delete),
         )
-        .route("/{entity}/api/container/{*reference}", get(crate::shub::manifest_in_entity))
-        .route("/api/container/search/{*query}", get(search::container_search))
+        .route(
+            "/{entity}/api/container/{*reference}",
+            get(crate::shub::manifest_in_entity),
+        )
+        .route(
+            "/api/container/search/{*query}",
+            get(search::container_search),
+        )
         .route("/api/collections", get(search::collections))
         .route("/api/collections/", get(search::collections))
         .route("/api/collection/{*name}", get(search::collection))
@@ -146,7 +154,10 @@ mod tests {
         assert_eq!(r.collection, "alice/tools");
         assert_eq!(r.tag, None);
         assert_eq!(r.tag_or_default(), "latest");
-        assert_eq!(r.version.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+        assert_eq!(
+            r.version.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
         for bad in ["hello", "a/b/c/d", "A/b", "a/b:bad tag", "a:b/c"] {
             assert!(LegacyRef::parse(bad).is_err(), "{bad}");
         }

@@ -48,7 +48,10 @@ pub async fn collections(
     let mut results: Vec<Value> = Vec::new();
     let mut current: Option<(i64, Value)> = None;
     for item in &listed {
-        if current.as_ref().is_none_or(|(id, _)| *id != item.view.collection.id) {
+        if current
+            .as_ref()
+            .is_none_or(|(id, _)| *id != item.view.collection.id)
+        {
             if let Some((_, done)) = current.take() {
                 results.push(done);
             }
@@ -126,7 +129,10 @@ fn parse_search(query: &str) -> Result<ListingFilter, DomainError> {
         ))
     };
     let parts: Vec<&str> = query.trim_matches('/').split('/').collect();
-    let name_at = parts.iter().rposition(|p| *p == "name").ok_or_else(invalid)?;
+    let name_at = parts
+        .iter()
+        .rposition(|p| *p == "name")
+        .ok_or_else(invalid)?;
     let mut filter = ListingFilter::default();
     match &parts[..name_at] {
         [] => {}
@@ -194,7 +200,14 @@ mod tests {
         assert_eq!(f.tag, None);
         let f = parse_search("name/hello").unwrap();
         assert_eq!(f.collection, None);
-        for bad in ["", "name", "collection/name/x", "foo/name/x", "name/x/tag", "name/x/y/z"] {
+        for bad in [
+            "",
+            "name",
+            "collection/name/x",
+            "foo/name/x",
+            "name/x/tag",
+            "name/x/y/z",
+        ] {
             assert!(parse_search(bad).is_err(), "{bad}");
         }
     }
