@@ -267,16 +267,16 @@ async fn uploads_that_fail_leave_nothing() {
     let file_at = text
         .find("--silo-test-boundary-1234\r\nContent-Disposition: form-data; name=\"file1\"")
         .unwrap();
-    let only_file = text[file_at..].as_bytes().to_vec();
+    let only_file = form[file_at..].to_vec();
     assert_eq!(
         sreg::upload(&h, &auth, only_file).await.status,
         StatusCode::BAD_REQUEST
     );
-    let no_file = format!(
-        "--silo-test-boundary-1234\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nhello\r\n--silo-test-boundary-1234--\r\n"
-    );
+    let no_file = "--silo-test-boundary-1234\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nhello\r\n--silo-test-boundary-1234--\r\n";
     assert_eq!(
-        sreg::upload(&h, &auth, no_file.into_bytes()).await.status,
+        sreg::upload(&h, &auth, no_file.as_bytes().to_vec())
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
 
