@@ -75,9 +75,9 @@ async fn unknown_api_paths_answer_json_404_not_the_spa() {
         "/v1/oci-redirect?accessTypes=pull&namespace=a/b/c",
         "/v1/nothing",
         "/v2/nothing/here",
-        "/v2/imagefile/1/_multipart",
+        "/v2/imagefile/1/_nothing",
     ] {
-        let method = if path.ends_with("_multipart") {
+        let method = if path.ends_with("_nothing") {
             "POST"
         } else {
             "GET"

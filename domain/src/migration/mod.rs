@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000004_sregistry_credentials;
+mod m20261125_000005_multipart_uploads;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261125_000001_initial::Migration),
+            Box::new(m20261125_000005_multipart_uploads::Migration),
             Box::new(m20261125_000004_sregistry_credentials::Migration),
         ]
     }

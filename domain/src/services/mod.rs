@@ -8,6 +8,7 @@ mod accounts;
 mod capability;
 mod catalog;
 mod images;
+mod multipart;
 mod namespace;
 mod search;
 mod sregistry;
@@ -20,6 +21,7 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use images::ImageView;
+pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};

@@ -14,7 +14,7 @@ use crate::policy::Actor;
 use crate::store::{BlobReader, ByteRange, ByteStream, Expected};
 
 /// How long an upload capability stays valid.
-pub const UPLOAD_SESSION_HOURS: i64 = 24;
+pub(crate) const UPLOAD_SESSION_HOURS: i64 = 24;
 
 /// A started upload: the bytes go to the capability `session_id`.
 #[derive(Clone, Debug)]
@@ -58,6 +58,7 @@ impl Registry {
             expected_size: Set(size),
             created_at: Set(now()),
             expires_at: Set(now() + Duration::hours(UPLOAD_SESSION_HOURS)),
+            part_size: Set(0),
         }
         .insert(&self.db)
         .await?;
@@ -93,13 +94,20 @@ impl Registry {
         Ok(image)
     }
 
-    /// Forgets upload sessions past their expiry; returns how many.
+    /// Forgets upload sessions past their expiry, and the bytes of expired multipart
+    /// uploads; returns how many sessions.
     pub async fn sweep_expired_uploads(&self) -> Result<u64> {
-        let done = upload_session::Entity::delete_many()
+        let expired = upload_session::Entity::find()
             .filter(upload_session::Column::ExpiresAt.lte(now()))
-            .exec(&self.db)
+            .all(&self.db)
             .await?;
-        Ok(done.rows_affected)
+        for session in &expired {
+            if session.kind == "multipart" {
+                self.store.abort_multipart(&session.id).await?;
+            }
+            self.forget_session(&session.id).await?;
+        }
+        Ok(expired.len() as u64)
     }
 
     /// The legacy one-request upload (`POST /v1/imagefile/{id}`).
@@ -125,6 +133,15 @@ impl Registry {
         expected: &Expected,
     ) -> Result<image::Model> {
         let blob = self.store.put(data, expected).await?;
+        self.mark_uploaded(image_id, &blob).await
+    }
+
+    /// Records that an image's bytes are committed to the store.
+    pub(crate) async fn mark_uploaded(
+        &self,
+        image_id: i64,
+        blob: &crate::store::StoredBlob,
+    ) -> Result<image::Model> {
         let record = image::Entity::find_by_id(image_id)
             .one(&self.db)
             .await?

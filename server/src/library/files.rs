@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use serde_json::json;
 use silo_domain::names::{ImageRef, Sha256Hex};
-use silo_domain::services::Download;
+use silo_domain::services::{Download, ImageView};
 use silo_domain::store::{ByteRange, ByteStream};
 use silo_domain::DomainError;
 
@@ -80,6 +80,14 @@ pub async fn complete_upload(
         .registry
         .complete_upload(&actor, parse_id("image", &image)?)
         .await?;
+    completion(&state, &view).await
+}
+
+/// The answer to a finished upload: quota use and the container's web page.
+pub async fn completion(
+    state: &AppState,
+    view: &ImageView,
+) -> LibraryResult<axum::Json<wire::Data<serde_json::Value>>> {
     let usage = state.registry.entity_usage(view.owner.entity.id).await?;
     Ok(data(json!({
         "quota": {"quotaTotal": view.owner.entity.quota, "quotaUsage": usage},

@@ -10,6 +10,7 @@ pub mod error;
 mod files;
 mod images;
 mod meta;
+mod multipart;
 mod namespace;
 pub mod wire;
 
@@ -20,6 +21,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/imagefile/_upload/{session}",
             put(files::receive_upload),
+        )
+        .route(
+            "/v2/imagefile/_upload/{session}/{part}",
+            put(multipart::receive_part),
         )
         .route("/download/{token}", get(files::download_granted))
         .route(
@@ -64,6 +69,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/imagefile/{image}/_complete",
             put(files::complete_upload),
+        )
+        .route(
+            "/v2/imagefile/{image}/_multipart",
+            post(multipart::start).put(multipart::part_url),
+        )
+        .route(
+            "/v2/imagefile/{image}/_multipart_complete",
+            put(multipart::complete),
+        )
+        .route(
+            "/v2/imagefile/{image}/_multipart_abort",
+            put(multipart::abort),
         )
         .merge(uploads)
 }
