@@ -38,5 +38,7 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
         )
     })?;
     let key = secret_key::load_or_create(&config.data_dir)?;
-    Ok(Registry::new(db, Arc::new(store)).with_secret_key(key))
+    Ok(Registry::new(db, Arc::new(store))
+        .with_accept_non_sif(config.accept_non_sif)
+        .with_secret_key(key))
 }

@@ -15,7 +15,7 @@ use sha2::Sha256;
 use super::{now, random_hex, ContainerView, ImageView, NewToken, Registry};
 use crate::entities::{api_token, collection, container, image, sregistry_credential, tag, user};
 use crate::error::{DomainError, Result};
-use crate::names::{validate_segment, validate_tag, ContainerPath, Sha256Hex, DEFAULT_ARCH};
+use crate::names::{validate_segment, validate_tag, ContainerPath, DEFAULT_ARCH};
 use crate::policy::{Actor, Principal, Scope};
 use crate::services::{NewCollection, NewContainer, NewEntity};
 use crate::store::{ByteStream, Expected};
@@ -217,10 +217,7 @@ impl Registry {
         self.check_push(actor, path).await?;
         let blob = self.store.put(data, &Expected::default()).await?;
         let result = match self.prepare_push(actor, path).await {
-            Ok(view) => {
-                self.record_pushed(actor, &view, tag_name, &blob.sha256, blob.size)
-                    .await
-            }
+            Ok(view) => self.record_pushed(actor, &view, tag_name, &blob).await,
             Err(e) => Err(e),
         };
         if result.is_err() && blob.newly_stored {
@@ -242,19 +239,18 @@ impl Registry {
         actor: &Actor,
         view: &ContainerView,
         tag_name: &str,
-        sha256: &Sha256Hex,
-        size: u64,
+        blob: &crate::store::StoredBlob,
     ) -> Result<ImageView> {
         let created = self
-            .create_image(actor, view.container.id, sha256, "")
+            .create_image(actor, view.container.id, &blob.sha256, "")
             .await?;
-        if !created.image.uploaded {
-            let mut active: image::ActiveModel = created.image.clone().into();
-            active.size = Set(size as i64);
-            active.uploaded = Set(true);
-            active.updated_at = Set(now());
-            active.update(&self.db).await?;
-        }
+        let created = if created.image.uploaded {
+            created
+        } else {
+            // Inspects the SIF (refusing non-SIF uploads unless configured) like every path.
+            let image = self.mark_uploaded(created.image.id, blob).await?;
+            ImageView { image, ..created }
+        };
         let arch = created.image.arch.clone().unwrap_or(DEFAULT_ARCH.into());
         self.set_tag(
             actor,
