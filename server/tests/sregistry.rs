@@ -419,3 +419,27 @@ async fn two_part_names_are_the_default_entity() {
         );
     }
 }
+
+#[tokio::test]
+async fn non_sif_uploads_are_refused_by_default() {
+    let h = Harness::sif_only().await;
+    h.user("alice", false).await;
+    let alice = key(&h, "alice").await;
+    let (first, second) = push(&h, &alice, "alice/tools", "junk", "1.0", b"not a SIF image").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let second = second.unwrap();
+    assert_eq!(
+        second.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        detail(&second)
+    );
+    assert_eq!(h.blob_count(), 0);
+    assert_eq!(h.temp_files(), 0);
+    let manifest = h.get("/api/container/alice/tools/junk:1.0", None).await;
+    assert_eq!(manifest.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.get("/api/collections/", None).await.json()["results"],
+        serde_json::json!([])
+    );
+}
