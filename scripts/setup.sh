@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh          build + run needs (Rust wasm target, wasm-bindgen, Trunk, wasm-opt)
 #   scripts/setup.sh --test   also the test needs (Go + Apptainer's library client, siftool,
-#                             Chromium, Playwright, GnuPG with dirmngr)
+#                             Chromium, Playwright, GnuPG with dirmngr, the sregistry client
+#                             in ~/.cache/silo-venv)
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
@@ -19,7 +20,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 apt_packages=(curl pkg-config)
 if ((want_test)); then
 	apt_packages+=(golang-go golang-github-apptainer-container-library-client-dev
-		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr
+		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr python3-venv
 		golang-github-apptainer-container-key-client-dev)
 fi
 missing=()
@@ -72,6 +73,16 @@ if ((want_test)); then
 		say "installing Playwright (without its browser download: tests use Debian's chromium)"
 		(cd "$top/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 		sha256sum "$lock" | cut -d' ' -f1 >"$stamp"
+	fi
+fi
+if ((want_test)); then
+	# The legacy sregistry client (end2end/run-sregistry.sh), in its own virtualenv.
+	SREGISTRY_VERSION=0.2.39
+	venv=$HOME/.cache/silo-venv
+	if [[ $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("sregistry"))' 2>/dev/null) != "$SREGISTRY_VERSION" ]]; then
+		say "installing the sregistry client $SREGISTRY_VERSION into $venv"
+		python3 -m venv "$venv"
+		"$venv/bin/pip" install -q "sregistry[registry-basic]==$SREGISTRY_VERSION"
 	fi
 fi
 say "tools ready"

@@ -75,6 +75,10 @@ pub struct TokenCreate {
     /// read, push or admin (default: admin for admins, push for others).
     #[arg(long)]
     pub scope: Option<String>,
+    /// Also issue a secret for the legacy `sregistry` client (bound to this token's scope,
+    /// expiry and revocation) and print the `~/.sregistry` JSON instead of the token.
+    #[arg(long)]
+    pub sregistry: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,16 +139,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(TokenCommand::Create(args)) => {
             let registry = crate::open_registry(&config).await?;
             let scope = args.scope.as_deref().map(Scope::parse).transpose()?;
-            let created = registry
-                .create_token(
-                    &args.name,
-                    NewToken {
-                        label: args.label,
-                        scope,
-                        expires_in_days: args.expires_days,
-                    },
-                )
-                .await?;
+            let new = NewToken {
+                label: args.label,
+                scope,
+                expires_in_days: args.expires_days,
+            };
+            if args.sregistry {
+                let created = registry.create_sregistry_secret(&args.name, new).await?;
+                let secrets = serde_json::json!({"registry": {
+                    "token": created.secret,
+                    "username": created.username,
+                    "base": config.public_url(),
+                }});
+                println!("{}", serde_json::to_string_pretty(&secrets)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let created = registry.create_token(&args.name, new).await?;
             println!("{}", created.secret);
             Ok(ExitCode::SUCCESS)
         }

@@ -4,7 +4,10 @@ pub mod config;
 pub mod keyserver;
 pub mod library;
 pub mod router;
+pub mod secret_key;
+pub mod shub;
 pub mod spa;
+pub mod sregistry;
 pub mod state;
 
 use silo_domain::store::FsBlobStore;
@@ -35,5 +38,8 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
             config.blob_dir().display()
         )
     })?;
-    Ok(Registry::new(db, Arc::new(store)).with_accept_non_sif(config.accept_non_sif))
+    let key = secret_key::load_or_create(&config.data_dir)?;
+    Ok(Registry::new(db, Arc::new(store))
+        .with_accept_non_sif(config.accept_non_sif)
+        .with_secret_key(key))
 }

@@ -11,13 +11,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{keyserver, library, spa};
+use crate::{keyserver, library, spa, sregistry};
 
 /// Builds the complete application for `state`.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(library::routes())
         .merge(keyserver::routes())
+        .merge(sregistry::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

@@ -9,6 +9,7 @@ pub mod image;
 pub mod image_metadata;
 pub mod pgp_key;
 pub mod setting;
+pub mod sregistry_credential;
 pub mod star;
 pub mod tag;
 pub mod team;

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261125_000001_initial;
 mod m20261125_000002_sif_metadata;
 mod m20261125_000003_pgp_keys;
+mod m20261125_000004_sregistry_credentials;
 mod m20261125_000005_multipart_uploads;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000002_sif_metadata::Migration),
             Box::new(m20261125_000003_pgp_keys::Migration),
+            Box::new(m20261125_000004_sregistry_credentials::Migration),
             Box::new(m20261125_000005_multipart_uploads::Migration),
         ]
     }

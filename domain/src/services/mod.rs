@@ -13,6 +13,7 @@ mod keys;
 mod multipart;
 mod namespace;
 mod search;
+mod sregistry;
 mod transfer;
 
 pub use accounts::{NewToken, TokenCreated};
@@ -29,6 +30,7 @@ pub use keys::{
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
+pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
 pub use transfer::{Download, UploadTicket};
 
 /// Length of the random part of API tokens; with the prefix they exceed the 200 characters
@@ -43,21 +45,33 @@ pub struct Registry {
     signing_key: Arc<std::sync::OnceLock<Vec<u8>>>,
     /// Keep uploads that are not SIF images (some sites push other blobs through oras).
     accept_non_sif: bool,
+    /// The key sregistry client secrets derive from; kept outside the database (random
+    /// unless the server sets its persisted key).
+    secret_key: Arc<[u8; 32]>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection, store: Arc<dyn BlobStore>) -> Self {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key[..]);
         Registry {
             db,
             store,
             signing_key: Arc::default(),
             accept_non_sif: false,
+            secret_key: Arc::new(key),
         }
     }
 
     /// Whether uploads that are not valid SIF images are kept (default: refused).
     pub fn with_accept_non_sif(mut self, accept: bool) -> Self {
         self.accept_non_sif = accept;
+        self
+    }
+
+    /// Uses `key` as the key sregistry secrets derive from (persisted by the caller).
+    pub fn with_secret_key(mut self, key: [u8; 32]) -> Self {
+        self.secret_key = Arc::new(key);
         self
     }
 
