@@ -11,12 +11,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{library, spa};
+use crate::{library, rest, spa};
 
 /// Builds the complete application for `state`.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(library::routes())
+        .merge(rest::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

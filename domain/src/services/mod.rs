@@ -6,6 +6,7 @@ use crate::store::BlobStore;
 
 mod accounts;
 mod catalog;
+pub mod metadata;
 mod images;
 mod namespace;
 mod search;
