@@ -6,8 +6,8 @@ use crate::store::BlobStore;
 
 mod accounts;
 mod catalog;
-pub mod metadata;
 mod images;
+pub mod metadata;
 mod namespace;
 mod search;
 mod transfer;

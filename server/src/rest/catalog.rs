@@ -10,7 +10,6 @@ use super::model::*;
 use super::paging::paging;
 use crate::state::AppState;
 
-
 #[utoipa::path(get, path = "/api/v1/entities", tag = "catalog",
     summary = "List entities",
     description = "All entities (user and team namespaces; their names are public), with totals \

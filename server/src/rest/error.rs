@@ -33,7 +33,10 @@ impl From<QueryRejection> for RestError {
 
 impl From<PathRejection> for RestError {
     fn from(e: PathRejection) -> Self {
-        RestError(DomainError::invalid(format!("invalid path: {}", e.body_text())))
+        RestError(DomainError::invalid(format!(
+            "invalid path: {}",
+            e.body_text()
+        )))
     }
 }
 

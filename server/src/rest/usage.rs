@@ -83,6 +83,9 @@ pub async fn registry_usage(
         (status = 200, body = Stats),
         (status = 401, description = "Invalid credential", body = ErrorBody),
     ))]
-pub async fn stats(State(state): State<AppState>, Caller(actor): Caller) -> RestResult<Json<Stats>> {
+pub async fn stats(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> RestResult<Json<Stats>> {
     Ok(Json(state.registry.registry_stats(&actor).await?.into()))
 }

@@ -3,10 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 
 use super::sql::{sum, Sql};
 use super::*;
@@ -138,7 +135,10 @@ impl Registry {
         }
         if let Some(q) = given(&query.q) {
             from_where.push(" AND (").contains("e.name", q);
-            from_where.push(" OR ").contains("e.description", q).push(")");
+            from_where
+                .push(" OR ")
+                .contains("e.description", q)
+                .push(")");
         }
         let in_entity = "FROM collections c WHERE c.entity_id = e.id AND ";
         let containers = "FROM containers k JOIN collections c ON c.id = k.collection_id \
@@ -151,9 +151,12 @@ impl Registry {
         sql.push(") AS collections, (SELECT COUNT(*) ")
             .push(containers)
             .readable(scope, "c");
-        sql.push(&format!(") AS containers, (SELECT {} ", sum("k.download_count")))
-            .push(containers)
-            .readable(scope, "c");
+        sql.push(&format!(
+            ") AS containers, (SELECT {} ",
+            sum("k.download_count")
+        ))
+        .push(containers)
+        .readable(scope, "c");
         sql.push(") AS downloads, (SELECT COUNT(*) ")
             .push(images)
             .bind(true)
@@ -225,9 +228,8 @@ impl Registry {
         query: &CollectionQuery,
         exact: Option<&str>,
     ) -> Result<Listed<CollectionStats>> {
-        let mut from_where = Sql::new(
-            "FROM collections c JOIN entities e ON e.id = c.entity_id WHERE ",
-        );
+        let mut from_where =
+            Sql::new("FROM collections c JOIN entities e ON e.id = c.entity_id WHERE ");
         from_where.readable(actor.read_scope(), "c");
         if let Some(entity) = given(&query.entity) {
             from_where.push(" AND e.name = ").bind(entity.to_string());
@@ -237,12 +239,16 @@ impl Registry {
         }
         if let Some(q) = given(&query.q) {
             from_where.push(" AND (").contains("c.name", q);
-            from_where.push(" OR ").contains("c.description", q).push(")");
+            from_where
+                .push(" OR ")
+                .contains("c.description", q)
+                .push(")");
         }
         if let Some(private) = query.private {
             from_where.push(" AND c.private = ").bind(private);
         }
-        let last_change = "(SELECT MAX(k.updated_at) FROM containers k WHERE k.collection_id = c.id)";
+        let last_change =
+            "(SELECT MAX(k.updated_at) FROM containers k WHERE k.collection_id = c.id)";
         let images = "FROM images i JOIN containers k ON k.id = i.container_id \
                       WHERE k.collection_id = c.id AND i.uploaded = ";
         let mut sql = Sql::new(
@@ -253,7 +259,9 @@ impl Registry {
             "CASE WHEN {last_change} > c.updated_at THEN {last_change} ELSE c.updated_at END \
              AS updated_at, "
         ));
-        sql.push("(SELECT COUNT(*) FROM containers k WHERE k.collection_id = c.id) AS containers, ");
+        sql.push(
+            "(SELECT COUNT(*) FROM containers k WHERE k.collection_id = c.id) AS containers, ",
+        );
         sql.push(&format!(
             "(SELECT {} FROM containers k WHERE k.collection_id = c.id) AS downloads, ",
             sum("k.download_count")
@@ -350,14 +358,19 @@ impl Registry {
             from_where.push(" AND e.name = ").bind(entity.to_string());
         }
         if let Some(collection) = given(&query.collection) {
-            from_where.push(" AND c.name = ").bind(collection.to_string());
+            from_where
+                .push(" AND c.name = ")
+                .bind(collection.to_string());
         }
         if let Some(name) = exact {
             from_where.push(" AND k.name = ").bind(name.to_string());
         }
         if let Some(q) = given(&query.q) {
             from_where.push(" AND (").contains("k.name", q);
-            from_where.push(" OR ").contains("k.description", q).push(")");
+            from_where
+                .push(" OR ")
+                .contains("k.description", q)
+                .push(")");
         }
         if let Some(arch) = given(&query.arch) {
             from_where
@@ -420,7 +433,11 @@ impl Registry {
         let items = rows
             .into_iter()
             .map(|r| ContainerStats {
-                archs: archs.remove(&r.id).unwrap_or_default().into_iter().collect(),
+                archs: archs
+                    .remove(&r.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
                 entity_name: r.entity_name,
                 collection_name: r.collection_name,
                 private: r.private,
@@ -525,7 +542,11 @@ impl Registry {
     }
 
     /// Images of a container (the caller has checked access).
-    async fn image_rows(&self, container_id: i64, query: &ImageQuery) -> Result<Listed<ImageStats>> {
+    async fn image_rows(
+        &self,
+        container_id: i64,
+        query: &ImageQuery,
+    ) -> Result<Listed<ImageStats>> {
         let mut from_where = Sql::new("FROM images i WHERE i.container_id = ");
         from_where.bind(container_id);
         if let Some(arch) = given(&query.arch) {

@@ -315,4 +315,3 @@ pub struct RegistryStats {
 pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
-

@@ -116,14 +116,15 @@ impl Registry {
         pushes.push(" GROUP BY 1 ORDER BY 1");
         let pushes = self.per_day(pushes).await?;
 
-        let mut before = Sql::new(&format!("SELECT '' AS day, CAST(0 AS BIGINT) AS n, {} AS bytes", sum("i.size")));
+        let mut before = Sql::new(&format!(
+            "SELECT '' AS day, CAST(0 AS BIGINT) AS n, {} AS bytes",
+            sum("i.size")
+        ));
         before
             .append(&images_from)
             .push(" AND i.created_at < ")
             .bind(range.start());
-        let mut total = self
-            .per_day_baseline(before)
-            .await?;
+        let mut total = self.per_day_baseline(before).await?;
         Ok(range
             .days()
             .map(|date| {
