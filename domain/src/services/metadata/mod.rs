@@ -315,3 +315,6 @@ pub struct RegistryStats {
 pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests;
