@@ -123,6 +123,15 @@ async fn entities_count_only_readable_collections() {
 
     let q = ok(h, "/api/v1/entities?q=BO", None).await;
     assert_eq!(field(&q, "name"), ["bob"]);
+    for wildcard in ["%25", "_", "%5C"] {
+        let q = ok(h, &format!("/api/v1/entities?q={wildcard}"), None).await;
+        assert_eq!(q["total"], 0, "q={wildcard} matches literally");
+    }
+    assert_eq!(
+        ok(h, "/api/v1/entities?q=%20", None).await["total"],
+        2,
+        "blank q"
+    );
     let by_size = ok(h, "/api/v1/entities?sort=size", None).await;
     assert_eq!(field(&by_size, "name"), ["bob", "alice"]);
     let desc = ok(h, "/api/v1/entities?sort=downloads&order=desc", None).await;

@@ -16,7 +16,7 @@ use crate::state::AppState;
                    over the collections the caller may read.",
     params(EntityParams),
     responses(
-        (status = 200, body = EntityList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
+        (status = 200, description = "Success", body = EntityList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
     ))]
@@ -56,7 +56,7 @@ pub async fn list_entities(
     summary = "Get an entity",
     params(("entity" = String, Path, description = "Entity name")),
     responses(
-        (status = 200, body = Entity),
+        (status = 200, description = "Success", body = Entity),
         (status = 401, description = "Invalid credential", body = ErrorBody),
         (status = 404, description = "No such entity", body = ErrorBody),
     ))]
@@ -75,7 +75,7 @@ pub async fn get_entity(
     description = "Collections the caller may read, with their totals.",
     params(CollectionParams),
     responses(
-        (status = 200, body = CollectionList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
+        (status = 200, description = "Success", body = CollectionList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
     ))]
@@ -122,7 +122,7 @@ pub async fn list_collections(
         ("collection" = String, Path, description = "Collection name"),
     ),
     responses(
-        (status = 200, body = Collection),
+        (status = 200, description = "Success", body = Collection),
         (status = 401, description = "Invalid credential", body = ErrorBody),
         (status = 404, description = "No such collection, or one the caller may not read", body = ErrorBody),
     ))]
@@ -143,7 +143,7 @@ pub async fn get_collection(
     description = "Containers in the collections the caller may read, with their totals.",
     params(ContainerParams),
     responses(
-        (status = 200, body = ContainerList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
+        (status = 200, description = "Success", body = ContainerList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
     ))]
@@ -193,7 +193,7 @@ pub async fn list_containers(
         ("container" = String, Path, description = "Container name"),
     ),
     responses(
-        (status = 200, body = ContainerDetail),
+        (status = 200, description = "Success", body = ContainerDetail),
         (status = 400, description = "Invalid name", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
         (status = 404, description = "No such container, or one the caller may not read", body = ErrorBody),
@@ -220,7 +220,7 @@ pub async fn get_container(
         ImageParams,
     ),
     responses(
-        (status = 200, body = ImageList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
+        (status = 200, description = "Success", body = ImageList, headers(("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"))),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
         (status = 404, description = "No such container, or one the caller may not read", body = ErrorBody),

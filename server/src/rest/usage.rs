@@ -18,7 +18,7 @@ use crate::state::AppState;
         UsageParams,
     ),
     responses(
-        (status = 200, body = ContainerUsage),
+        (status = 200, description = "Success", body = ContainerUsage),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
         (status = 404, description = "No such container, or one the caller may not read", body = ErrorBody),
@@ -57,7 +57,7 @@ pub async fn container_usage(
                    may read.",
     params(UsageParams),
     responses(
-        (status = 200, body = RegistryUsage),
+        (status = 200, description = "Success", body = RegistryUsage),
         (status = 400, description = "Invalid parameters", body = ErrorBody),
         (status = 401, description = "Invalid credential", body = ErrorBody),
     ))]
@@ -80,7 +80,7 @@ pub async fn registry_usage(
     summary = "Registry totals",
     description = "Counts and stored bytes over everything the caller may read.",
     responses(
-        (status = 200, body = Stats),
+        (status = 200, description = "Success", body = Stats),
         (status = 401, description = "Invalid credential", body = ErrorBody),
     ))]
 pub async fn stats(
