@@ -28,6 +28,36 @@ pub struct Config {
     /// Serve the SPA from this directory instead of the copy built into the binary.
     pub spa_dir: Option<PathBuf>,
     pub branding: Branding,
+    pub library: LibrarySettings,
+}
+
+/// How `GET /v1/imagefile/…` answers.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DownloadMode {
+    /// 200 with the bytes, streamed by Silo.
+    #[default]
+    Stream,
+    /// 303 to a signed, short-lived download URL serving exact 206 ranges; clients then
+    /// download in parallel (and, with an object store, straight from it).
+    Redirect,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LibrarySettings {
+    pub download_mode: DownloadMode,
+    /// Part size handed to clients for multipart uploads, in MiB (at least 5).
+    pub multipart_part_size_mib: u64,
+}
+
+impl Default for LibrarySettings {
+    fn default() -> Self {
+        LibrarySettings {
+            download_mode: DownloadMode::Stream,
+            multipart_part_size_mib: 64,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -50,6 +80,7 @@ impl Default for Config {
             database_url: None,
             spa_dir: None,
             branding: Branding::default(),
+            library: LibrarySettings::default(),
         }
     }
 }
@@ -139,6 +170,12 @@ impl Config {
             problems.push(format!(
                 "branding.institution_url = {:?} (SILO_BRANDING__INSTITUTION_URL): not a URL",
                 self.branding.institution_url
+            ));
+        }
+        if !(5..=5 * 1024).contains(&self.library.multipart_part_size_mib) {
+            problems.push(format!(
+                "library.multipart_part_size_mib = {} (SILO_LIBRARY__MULTIPART_PART_SIZE_MIB): use 5 to 5120",
+                self.library.multipart_part_size_mib
             ));
         }
         if problems.is_empty() {

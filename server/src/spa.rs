@@ -18,7 +18,15 @@ use crate::state::AppState;
 struct EmbeddedSpa;
 
 /// Paths that belong to protocol APIs; they never fall back to the SPA.
-const API_PREFIXES: &[&str] = &["/v1/", "/v2/", "/api/", "/rpc/", "/pks/", "/assets/config/"];
+const API_PREFIXES: &[&str] = &[
+    "/v1/",
+    "/v2/",
+    "/api/",
+    "/rpc/",
+    "/pks/",
+    "/download/",
+    "/assets/config/",
+];
 
 pub fn is_api_path(path: &str) -> bool {
     API_PREFIXES.iter().any(|p| path.starts_with(p)) || path == "/v2"

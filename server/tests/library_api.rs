@@ -75,9 +75,9 @@ async fn unknown_api_paths_answer_json_404_not_the_spa() {
         "/v1/oci-redirect?accessTypes=pull&namespace=a/b/c",
         "/v1/nothing",
         "/v2/nothing/here",
-        "/v2/imagefile/1/_multipart",
+        "/v2/imagefile/1/_nothing",
     ] {
-        let method = if path.ends_with("_multipart") {
+        let method = if path.ends_with("_nothing") {
             "POST"
         } else {
             "GET"
@@ -442,4 +442,109 @@ async fn health_and_entity_size() {
     h.push(&token, &cont, &[1u8; 1000], "v1").await;
     let entity = h.get("/v1/entities/alice", None).await;
     assert_eq!(entity.data()["size"], 1000);
+}
+
+#[tokio::test]
+async fn download_capabilities_serve_ranges_and_refuse_tampering() {
+    let h = Harness::new().await;
+    let token = h.user("alice", false).await;
+    let cont = h.container(&token, "alice/tools/cap", true).await;
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 199) as u8).collect();
+    h.push(&token, &cont, &bytes, "v1").await;
+    let reference = silo_domain::names::ImageRef::parse("alice/tools/cap:v1").unwrap();
+    let owner = h.registry.authenticate(&token).await.unwrap();
+    let view = h.registry.image(&owner, &reference, None).await.unwrap();
+    let cap = h
+        .registry
+        .download_token(&owner, &view, "shub")
+        .await
+        .unwrap();
+
+    // The capability works without credentials, even for a private image.
+    let whole = h.get(&format!("/download/{cap}"), None).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert!(whole.body == bytes);
+    let part = h
+        .send(
+            Request::get(format!("/download/{cap}"))
+                .header("range", "bytes=100-199")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.body, bytes[100..200]);
+    assert_eq!(part.header("content-range").unwrap(), "bytes 100-199/50000");
+    let head = h
+        .call("HEAD", &format!("/download/{cap}"), None, Body::empty())
+        .await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("content-length").unwrap(), "50000");
+
+    // Tampered or foreign tokens are refused.
+    let mut forged = cap.clone();
+    forged.replace_range(0..1, if cap.starts_with('9') { "8" } else { "9" });
+    h.get(&format!("/download/{forged}"), None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
+    h.get("/download/garbage", None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
+
+    // Only the whole-file GET counted (protocol recorded from the token).
+    let counted = h.get("/v1/containers/alice/tools/cap", Some(&token)).await;
+    assert_eq!(counted.data()["downloadCount"], 1);
+}
+
+#[tokio::test]
+async fn redirect_mode_answers_303_to_an_absolute_ranged_url() {
+    let h = Harness::with_config(|c| {
+        c.library.download_mode = server::config::DownloadMode::Redirect;
+    })
+    .await;
+    let token = h.user("alice", false).await;
+    let cont = h.container(&token, "alice/tools/redir", false).await;
+    let bytes: Vec<u8> = (0..20_000u32).map(|i| (i % 97) as u8).collect();
+    h.push(&token, &cont, &bytes, "v1").await;
+    let r = h
+        .get("/v1/imagefile/alice/tools/redir:v1?arch=amd64", None)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let location = r.header("location").unwrap();
+    assert!(
+        location.starts_with(&format!("{PUBLIC_URL}/download/")),
+        "{location}"
+    );
+    // What library client 1.2 does first: a probe of the first 1025 bytes, reading the size.
+    let probe = h
+        .send(
+            Request::get(location.strip_prefix(PUBLIC_URL).unwrap())
+                .header("range", "bytes=0-1024")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(probe.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(probe.header("content-range").unwrap(), "bytes 0-1024/20000");
+    let mut assembled = Vec::new();
+    for start in (0..20_000).step_by(6000) {
+        let end = (start + 5999).min(19_999);
+        let part = h
+            .send(
+                Request::get(location.strip_prefix(PUBLIC_URL).unwrap())
+                    .header("range", format!("bytes={start}-{end}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+        assembled.extend_from_slice(&part.body);
+    }
+    assert!(assembled == bytes);
+    let counted = h.get("/v1/containers/alice/tools/redir", None).await;
+    assert_eq!(
+        counted.data()["downloadCount"],
+        1,
+        "one 303, any number of ranges"
+    );
 }

@@ -11,5 +11,6 @@ pub mod star;
 pub mod tag;
 pub mod team;
 pub mod team_membership;
+pub mod upload_part;
 pub mod upload_session;
 pub mod user;

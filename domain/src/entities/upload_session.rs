@@ -15,6 +15,8 @@ pub struct Model {
     pub expected_size: i64,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Bytes per part for multipart sessions (the last part may be shorter); 0 otherwise.
+    pub part_size: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -72,7 +72,7 @@ impl Registry {
             .cloned())
     }
 
-    async fn tags_of_image(&self, image_id: i64) -> Result<Vec<tag::Model>> {
+    pub(crate) async fn tags_of_image(&self, image_id: i64) -> Result<Vec<tag::Model>> {
         Ok(tag::Entity::find()
             .filter(tag::Column::ImageId.eq(image_id))
             .order_by_asc(tag::Column::Name)

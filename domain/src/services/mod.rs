@@ -5,19 +5,23 @@ use std::sync::Arc;
 use crate::store::BlobStore;
 
 mod accounts;
+mod capability;
 mod catalog;
 mod images;
 pub mod metadata;
+mod multipart;
 mod namespace;
 mod search;
 mod transfer;
 
 pub use accounts::{NewToken, TokenCreated};
+pub use capability::{DownloadGrant, DOWNLOAD_TOKEN_HOURS};
 pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
     RecentPush, RECENT_PUSHES,
 };
 pub use images::ImageView;
+pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
 pub use transfer::{Download, UploadTicket};
@@ -30,11 +34,17 @@ pub const TOKEN_RANDOM_LEN: usize = 220;
 pub struct Registry {
     db: DatabaseConnection,
     store: Arc<dyn BlobStore>,
+    /// The download-capability signing key, read from `settings` once.
+    signing_key: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection, store: Arc<dyn BlobStore>) -> Self {
-        Registry { db, store }
+        Registry {
+            db,
+            store,
+            signing_key: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -172,6 +172,16 @@ impl Registry {
 
     /// A container by id, if the actor may read it.
     pub async fn container_by_id(&self, actor: &Actor, id: i64) -> Result<ContainerView> {
+        let view = self.load_container_view(id).await?;
+        if !actor.can_read(&view.entity, &view.collection) {
+            return Err(DomainError::not_found(format!("container {id}")));
+        }
+        Ok(view)
+    }
+
+    /// A container by id with its parents, without an access check (for callers holding
+    /// another proof of access, such as a signed download capability).
+    pub(crate) async fn load_container_view(&self, id: i64) -> Result<ContainerView> {
         let not_found = || DomainError::not_found(format!("container {id}"));
         let container = container::Entity::find_by_id(id)
             .one(&self.db)
@@ -182,9 +192,6 @@ impl Registry {
             .await?
             .ok_or_else(not_found)?;
         let entity = self.entity_by_id(collection.entity_id).await?;
-        if !actor.can_read(&entity, &collection) {
-            return Err(not_found());
-        }
         Ok(ContainerView {
             entity,
             collection,

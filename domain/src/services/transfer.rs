@@ -14,7 +14,7 @@ use crate::policy::Actor;
 use crate::store::{BlobReader, ByteRange, ByteStream, Expected};
 
 /// How long an upload capability stays valid.
-pub const UPLOAD_SESSION_HOURS: i64 = 24;
+pub(crate) const UPLOAD_SESSION_HOURS: i64 = 24;
 
 /// A started upload: the bytes go to the capability `session_id`.
 #[derive(Clone, Debug)]
@@ -58,6 +58,7 @@ impl Registry {
             expected_size: Set(size),
             created_at: Set(now()),
             expires_at: Set(now() + Duration::hours(UPLOAD_SESSION_HOURS)),
+            part_size: Set(0),
         }
         .insert(&self.db)
         .await?;
@@ -93,13 +94,20 @@ impl Registry {
         Ok(image)
     }
 
-    /// Forgets upload sessions past their expiry; returns how many.
+    /// Forgets upload sessions past their expiry, and the bytes of expired multipart
+    /// uploads; returns how many sessions.
     pub async fn sweep_expired_uploads(&self) -> Result<u64> {
-        let done = upload_session::Entity::delete_many()
+        let expired = upload_session::Entity::find()
             .filter(upload_session::Column::ExpiresAt.lte(now()))
-            .exec(&self.db)
+            .all(&self.db)
             .await?;
-        Ok(done.rows_affected)
+        for session in &expired {
+            if session.kind == "multipart" {
+                self.store.abort_multipart(&session.id).await?;
+            }
+            self.forget_session(&session.id).await?;
+        }
+        Ok(expired.len() as u64)
     }
 
     /// The legacy one-request upload (`POST /v1/imagefile/{id}`).
@@ -125,6 +133,15 @@ impl Registry {
         expected: &Expected,
     ) -> Result<image::Model> {
         let blob = self.store.put(data, expected).await?;
+        self.mark_uploaded(image_id, &blob).await
+    }
+
+    /// Records that an image's bytes are committed to the store.
+    pub(crate) async fn mark_uploaded(
+        &self,
+        image_id: i64,
+        blob: &crate::store::StoredBlob,
+    ) -> Result<image::Model> {
         let record = image::Entity::find_by_id(image_id)
             .one(&self.db)
             .await?
@@ -147,8 +164,9 @@ impl Registry {
         Ok(view)
     }
 
-    /// Opens an uploaded image for download. A download is counted once, on the request
-    /// that starts at byte 0.
+    /// Opens an uploaded image for download. `record` says whether this request counts as a
+    /// download (the adapter knows: a GET of the whole file or of its first bytes does, a
+    /// HEAD or a later range does not).
     pub async fn download(
         &self,
         actor: &Actor,
@@ -156,7 +174,24 @@ impl Registry {
         arch: Option<&str>,
         range: Option<ByteRange>,
         protocol: &str,
+        record: bool,
     ) -> Result<Download> {
+        let view = self.uploaded_image(actor, reference, arch).await?;
+        let sha = Sha256Hex::parse(&view.image.sha256)?;
+        let reader = self.store.open(&sha, range).await?;
+        if record {
+            self.record_download(actor.user_id(), &view, protocol)
+                .await?;
+        }
+        Ok(Download { view, reader })
+    }
+
+    async fn uploaded_image(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+    ) -> Result<ImageView> {
         let view = self.image(actor, reference, arch).await?;
         if !view.image.uploaded {
             return Err(DomainError::not_found(format!(
@@ -164,20 +199,54 @@ impl Registry {
                 view.image.sha256
             )));
         }
+        Ok(view)
+    }
+
+    /// Counts a download and hands out a capability for the bytes (the 303 download mode:
+    /// the client then fetches ranges of the capability URL).
+    pub async fn download_redirect(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+        protocol: &str,
+    ) -> Result<(ImageView, String)> {
+        let view = self.uploaded_image(actor, reference, arch).await?;
+        let token = self.download_token(actor, &view, protocol).await?;
+        self.record_download(actor.user_id(), &view, protocol)
+            .await?;
+        Ok((view, token))
+    }
+
+    /// Opens the image a download capability grants. `record` as for [`Registry::download`].
+    pub async fn download_granted(
+        &self,
+        token: &str,
+        range: Option<ByteRange>,
+        record: bool,
+    ) -> Result<Download> {
+        let grant = self.verify_download_token(token).await?;
+        let view = self.granted_image(&grant).await?;
         let sha = Sha256Hex::parse(&view.image.sha256)?;
         let reader = self.store.open(&sha, range).await?;
-        if range.is_none_or(|r| r.first == 0) {
-            self.record_download(actor, &view, protocol).await?;
+        if record {
+            self.record_download(grant.user_id, &view, &grant.protocol)
+                .await?;
         }
         Ok(Download { view, reader })
     }
 
-    async fn record_download(&self, actor: &Actor, view: &ImageView, protocol: &str) -> Result<()> {
+    async fn record_download(
+        &self,
+        user_id: Option<i64>,
+        view: &ImageView,
+        protocol: &str,
+    ) -> Result<()> {
         let txn = self.db.begin().await?;
         download_event::ActiveModel {
             image_id: Set(view.image.id),
             container_id: Set(view.owner.container.id),
-            user_id: Set(actor.user_id()),
+            user_id: Set(user_id),
             protocol: Set(protocol.to_string()),
             created_at: Set(now()),
             ..Default::default()

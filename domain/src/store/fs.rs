@@ -7,8 +7,11 @@
 //!   LAYOUT                     "silo-blob-layout 1"; refused if it names another version
 //!   sha256/<aa>/<aabbcc…>      committed blobs, named by the full lower-case hex sha256,
 //!                              fanned out by the first two hex digits; immutable
-//!   tmp/<random>.part          uploads in progress; never read, removed on failure and
-//!                              swept at start-up
+//!   tmp/<random>.part          single-part uploads in progress; never read, removed on
+//!                              failure and swept at start-up
+//!   tmp/mp-<upload id>.part    multipart uploads in progress: parts are written at their
+//!                              offsets; removed on completion or abort, swept at start-up
+//!                              once older than a day (the upload sessions' lifetime)
 //! ```
 //!
 //! A blob is written to `tmp/`, hashed while streaming, checked against the declared digest
@@ -29,6 +32,8 @@ use crate::names::Sha256Hex;
 pub const LAYOUT_VERSION: u32 = 1;
 const LAYOUT_FILE: &str = "LAYOUT";
 const READ_CHUNK: usize = 256 * 1024;
+/// Multipart temporaries older than this are abandoned (sessions live 24 hours).
+const MULTIPART_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(25 * 3600);
 
 #[derive(Clone, Debug)]
 pub struct FsBlobStore {
@@ -74,12 +79,64 @@ impl FsBlobStore {
         self.root.join("sha256").join(&hex[..2]).join(hex)
     }
 
+    /// Removes what crashed uploads left: single-part temporaries at once (no upload survives
+    /// a restart), multipart files once older than their session could live.
     async fn sweep_temporary_files(&self) -> Result<(), StoreError> {
         let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
         while let Some(entry) = entries.next_entry().await? {
-            let _ = tokio::fs::remove_file(entry.path()).await;
+            let multipart = entry.file_name().to_string_lossy().starts_with("mp-");
+            let stale = match entry.metadata().await.and_then(|m| m.modified()) {
+                Ok(modified) => modified.elapsed().is_ok_and(|age| age > MULTIPART_MAX_AGE),
+                Err(_) => true,
+            };
+            if !multipart || stale {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
         }
         Ok(())
+    }
+
+    fn multipart_path(&self, upload_id: &str) -> Result<PathBuf, StoreError> {
+        let valid = !upload_id.is_empty()
+            && upload_id.len() <= 128
+            && upload_id
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !valid {
+            return Err(StoreError::NotFound);
+        }
+        Ok(self.root.join("tmp").join(format!("mp-{upload_id}.part")))
+    }
+
+    /// Moves a verified temporary file to its content address (or drops it when the content
+    /// is already stored).
+    async fn commit(
+        &self,
+        temp: &Path,
+        sha256: Sha256Hex,
+        size: u64,
+    ) -> Result<StoredBlob, StoreError> {
+        let target = self.blob_path(&sha256);
+        if tokio::fs::try_exists(&target).await? {
+            tokio::fs::remove_file(temp).await?;
+            return Ok(StoredBlob {
+                sha256,
+                size,
+                newly_stored: false,
+            });
+        }
+        let dir = target.parent().expect("blob paths have a parent");
+        tokio::fs::create_dir_all(dir).await?;
+        if let Err(e) = tokio::fs::rename(temp, &target).await {
+            let _ = tokio::fs::remove_file(temp).await;
+            return Err(e.into());
+        }
+        sync_dir(dir).await?;
+        Ok(StoredBlob {
+            sha256,
+            size,
+            newly_stored: true,
+        })
     }
 
     fn temp_path(&self) -> PathBuf {
@@ -136,6 +193,31 @@ impl FsBlobStore {
     }
 }
 
+/// Hashes a whole file and fsyncs it (blocking; run it off the async threads).
+fn hash_and_sync(path: &Path) -> std::io::Result<(Sha256Hex, u64)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut size: u64 = 0;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .sync_all()?;
+    Ok((
+        Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex"),
+        size,
+    ))
+}
+
 async fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
@@ -155,27 +237,7 @@ impl BlobStore for FsBlobStore {
                 return Err(e);
             }
         };
-        let target = self.blob_path(&sha256);
-        if tokio::fs::try_exists(&target).await? {
-            tokio::fs::remove_file(&temp).await?;
-            return Ok(StoredBlob {
-                sha256,
-                size,
-                newly_stored: false,
-            });
-        }
-        let dir = target.parent().expect("blob paths have a parent");
-        tokio::fs::create_dir_all(dir).await?;
-        if let Err(e) = tokio::fs::rename(&temp, &target).await {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(e.into());
-        }
-        sync_dir(dir).await?;
-        Ok(StoredBlob {
-            sha256,
-            size,
-            newly_stored: true,
-        })
+        self.commit(&temp, sha256, size).await
     }
 
     async fn open(
@@ -225,6 +287,96 @@ impl BlobStore for FsBlobStore {
 
     async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError> {
         match tokio::fs::remove_file(self.blob_path(sha256)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError> {
+        let file = tokio::fs::File::create(self.multipart_path(upload_id)?).await?;
+        file.set_len(size).await?;
+        Ok(())
+    }
+
+    async fn write_part(
+        &self,
+        upload_id: &str,
+        offset: u64,
+        len: u64,
+        mut data: ByteStream,
+    ) -> Result<Sha256Hex, StoreError> {
+        let path = self.multipart_path(upload_id)?;
+        let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        file.seek(SeekFrom::Start(offset)).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
+        let mut hasher = Sha256::new();
+        let mut written: u64 = 0;
+        while let Some(chunk) = data.next().await {
+            let chunk = chunk.map_err(StoreError::Interrupted)?;
+            written += chunk.len() as u64;
+            if written > len {
+                return Err(StoreError::SizeMismatch {
+                    expected: len,
+                    actual: written,
+                });
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        if written != len {
+            return Err(StoreError::SizeMismatch {
+                expected: len,
+                actual: written,
+            });
+        }
+        out.flush().await?;
+        Ok(Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex"))
+    }
+
+    async fn complete_multipart(
+        &self,
+        upload_id: &str,
+        expected: &Expected,
+    ) -> Result<StoredBlob, StoreError> {
+        let path = self.multipart_path(upload_id)?;
+        if !tokio::fs::try_exists(&path).await? {
+            return Err(StoreError::NotFound);
+        }
+        let hashing = path.clone();
+        let (sha256, size) = tokio::task::spawn_blocking(move || hash_and_sync(&hashing))
+            .await
+            .map_err(std::io::Error::other)??;
+        let verdict = if expected.size.is_some_and(|want| want != size) {
+            Err(StoreError::SizeMismatch {
+                expected: expected.size.unwrap_or(0),
+                actual: size,
+            })
+        } else if expected.sha256.as_ref().is_some_and(|want| *want != sha256) {
+            Err(StoreError::DigestMismatch {
+                expected: expected
+                    .sha256
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                actual: sha256.to_string(),
+            })
+        } else {
+            Ok(())
+        };
+        if let Err(e) = verdict {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e);
+        }
+        self.commit(&path, sha256, size).await
+    }
+
+    async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError> {
+        match tokio::fs::remove_file(self.multipart_path(upload_id)?).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),

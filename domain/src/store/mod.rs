@@ -92,4 +92,24 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError>;
     /// Removes a blob; absent blobs are not an error.
     async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError>;
+
+    /// Prepares a multipart upload of `size` bytes under `upload_id` (lower-case hex).
+    async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError>;
+    /// Writes one part, exactly `len` bytes at `offset`; returns the part's sha256. Parts
+    /// may arrive in any order, concurrently, and may be re-sent.
+    async fn write_part(
+        &self,
+        upload_id: &str,
+        offset: u64,
+        len: u64,
+        data: ByteStream,
+    ) -> Result<Sha256Hex, StoreError>;
+    /// Verifies the assembled upload against `expected` and commits it like `put`.
+    async fn complete_multipart(
+        &self,
+        upload_id: &str,
+        expected: &Expected,
+    ) -> Result<StoredBlob, StoreError>;
+    /// Discards a multipart upload; unknown ids are not an error.
+    async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError>;
 }

@@ -1,17 +1,19 @@
 //! Image bytes: the v2 capability upload, the legacy v1 upload, and downloads with ranges.
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use serde_json::json;
 use silo_domain::names::{ImageRef, Sha256Hex};
+use silo_domain::services::{Download, ImageView};
 use silo_domain::store::{ByteRange, ByteStream};
 use silo_domain::DomainError;
 
 use super::error::{parse_id, Caller, LibraryJson, LibraryResult};
 use super::images::ArchQuery;
 use super::wire::{self, data};
+use crate::config::DownloadMode;
 use crate::state::AppState;
 
 /// A request body as a byte stream for the blob store.
@@ -78,6 +80,14 @@ pub async fn complete_upload(
         .registry
         .complete_upload(&actor, parse_id("image", &image)?)
         .await?;
+    completion(&state, &view).await
+}
+
+/// The answer to a finished upload: quota use and the container's web page.
+pub async fn completion(
+    state: &AppState,
+    view: &ImageView,
+) -> LibraryResult<axum::Json<wire::Data<serde_json::Value>>> {
     let usage = state.registry.entity_usage(view.owner.entity.id).await?;
     Ok(data(json!({
         "quota": {"quotaTotal": view.owner.entity.quota, "quotaUsage": usage},
@@ -139,24 +149,63 @@ pub fn parse_range(headers: &HeaderMap) -> LibraryResult<Option<ByteRange>> {
     Ok(Some(ByteRange { first, last }))
 }
 
-/// `GET /v1/imagefile/{ref}?arch=`: the image bytes, whole (200) or a range (206).
+/// `GET /v1/imagefile/{ref}?arch=`: the image bytes, whole (200) or a range (206); or, in
+/// redirect mode, 303 to a signed download URL.
 pub async fn download(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(reference): Path<String>,
     Query(query): Query<ArchQuery>,
+    method: Method,
     headers: HeaderMap,
 ) -> LibraryResult<Response> {
     let reference = ImageRef::parse(&reference)?;
+    let arch = query.arch.as_deref();
+    if state.config.library.download_mode == DownloadMode::Redirect {
+        let (_, token) = state
+            .registry
+            .download_redirect(&actor, &reference, arch, "library")
+            .await?;
+        let location = format!("{}/download/{token}", state.public_url);
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        return Ok(response);
+    }
     let range = parse_range(&headers)?;
+    let record = method == Method::GET && range.is_none_or(|r| r.first == 0);
     let download = state
         .registry
-        .download(&actor, &reference, query.arch.as_deref(), range, "library")
+        .download(&actor, &reference, arch, range, "library", record)
         .await?;
+    Ok(blob_response(download))
+}
+
+/// `GET /download/{token}`: the bytes a signed download capability grants, with ranges.
+/// Only a GET of the whole file counts as a download (ranged fetches follow a counted 303).
+pub async fn download_granted(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> LibraryResult<Response> {
+    let range = parse_range(&headers)?;
+    let record = method == Method::GET && range.is_none();
+    let download = state
+        .registry
+        .download_granted(&token, range, record)
+        .await?;
+    Ok(blob_response(download))
+}
+
+/// A 200 or 206 response streaming an opened blob.
+pub fn blob_response(download: Download) -> Response {
     let reader = download.reader;
+    let image = &download.view.image;
     let filename = format!(
         "{}_{}.sif",
-        download.view.owner.container.name, download.view.image.sha256
+        download.view.owner.container.name, image.sha256
     );
     let mut response = Response::new(Body::from_stream(reader.stream));
     let h = response.headers_mut();
@@ -170,10 +219,7 @@ pub async fn download(
             h.insert(name, v);
         }
     };
-    insert(
-        header::ETAG,
-        format!("\"sha256:{}\"", download.view.image.sha256),
-    );
+    insert(header::ETAG, format!("\"sha256:{}\"", image.sha256));
     insert(
         header::CONTENT_DISPOSITION,
         format!("attachment; filename=\"{filename}\""),
@@ -189,5 +235,5 @@ pub async fn download(
         }
         None => insert(header::CONTENT_LENGTH, reader.total_size.to_string()),
     }
-    Ok(response)
+    response
 }

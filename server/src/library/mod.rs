@@ -10,6 +10,7 @@ pub mod error;
 mod files;
 mod images;
 mod meta;
+mod multipart;
 mod namespace;
 pub mod wire;
 
@@ -21,6 +22,11 @@ pub fn routes() -> Router<AppState> {
             "/v2/imagefile/_upload/{session}",
             put(files::receive_upload),
         )
+        .route(
+            "/v2/imagefile/_upload/{session}/{part}",
+            put(multipart::receive_part),
+        )
+        .route("/download/{token}", get(files::download_granted))
         .route(
             "/v1/imagefile/{*reference}",
             get(files::download).post(files::legacy_upload),
@@ -63,6 +69,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v2/imagefile/{image}/_complete",
             put(files::complete_upload),
+        )
+        .route(
+            "/v2/imagefile/{image}/_multipart",
+            post(multipart::start).put(multipart::part_url),
+        )
+        .route(
+            "/v2/imagefile/{image}/_multipart_complete",
+            put(multipart::complete),
+        )
+        .route(
+            "/v2/imagefile/{image}/_multipart_abort",
+            put(multipart::abort),
         )
         .merge(uploads)
 }

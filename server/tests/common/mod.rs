@@ -64,15 +64,21 @@ impl Reply {
 
 impl Harness {
     pub async fn new() -> Harness {
+        Self::with_config(|_| {}).await
+    }
+
+    /// A harness whose configuration `adjust` changes first.
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Harness {
         let db = TestDb::new().await;
         let blob_root = db.dir.path().join("blobs");
         let store = FsBlobStore::open(&blob_root).await.unwrap();
         let registry = Registry::new(db.db.clone(), Arc::new(store));
-        let config = Config {
+        let mut config = Config {
             public_url: Some(PUBLIC_URL.into()),
             data_dir: db.dir.path().to_path_buf(),
             ..Config::default()
         };
+        adjust(&mut config);
         let app = server::router::app(AppState::new(registry.clone(), config));
         Harness {
             app,
