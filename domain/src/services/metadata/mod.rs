@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::entities::{collection, container, entity, image, tag};
 use crate::error::{DomainError, Result};
 
+mod images;
 mod lists;
 mod sql;
 mod usage;
