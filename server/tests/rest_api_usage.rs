@@ -269,6 +269,6 @@ fn committed_openapi_document_is_current() {
     assert!(
         committed == server::rest::openapi_json(),
         "docs/openapi.json differs from the document the code generates; regenerate it with \
-         `cargo run -p server -- openapi > docs/openapi.json` (or `silo openapi > docs/openapi.json`)"
+         `make openapi` (that is, `silo openapi > docs/openapi.json`)"
     );
 }
