@@ -8,7 +8,7 @@ mod accounts;
 mod capability;
 mod catalog;
 mod images;
-pub mod metadata;
+pub mod stats;
 mod multipart;
 mod namespace;
 mod search;

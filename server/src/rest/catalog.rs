@@ -3,7 +3,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::Json;
 use silo_domain::names::ContainerPath;
-use silo_domain::services::metadata::{self as m, PageRequest};
+use silo_domain::services::stats::{self as m, PageRequest};
 
 use super::error::{Caller, ErrorBody, RestPath, RestQuery, RestResult};
 use super::model::*;

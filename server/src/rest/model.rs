@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use silo_domain::services::metadata as m;
+use silo_domain::services::stats as m;
 use utoipa::{IntoParams, ToSchema};
 
 /// Ascending or descending.

@@ -1,6 +1,6 @@
 //! Page links: the `next` field and an RFC 8288 `Link` header.
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
-use silo_domain::services::metadata::PageRequest;
+use silo_domain::services::stats::PageRequest;
 
 use crate::state::AppState;
 

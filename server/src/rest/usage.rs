@@ -2,7 +2,7 @@
 use axum::extract::State;
 use axum::Json;
 use silo_domain::names::ContainerPath;
-use silo_domain::services::metadata::DayRange;
+use silo_domain::services::stats::DayRange;
 
 use super::error::{Caller, ErrorBody, RestPath, RestQuery, RestResult};
 use super::model::*;

@@ -1,4 +1,4 @@
-//! Metadata for scripts and dashboards (the REST API): entities, collections, containers and
+//! Stats for scripts and dashboards (the REST API): entities, collections, containers and
 //! images with their sizes, counts and times; usage over time; registry totals.
 //!
 //! Filtering, sorting, paging and every aggregate happen in SQL, and every query is narrowed
