@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-e2e fmt bench clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-e2e fmt bench fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -69,6 +69,13 @@ test-libclient: ## Apptainer's Go library client against a running silo (SQLite,
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server
 	SPA_EMBEDDED=1 end2end/run-spa.sh $(SILO_DEBUG)
+
+FUZZ_SECONDS ?= 60
+fuzz: ## fuzz the SIF parser for FUZZ_SECONDS (default 60) with cargo-fuzz (not part of make test)
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	mkdir -p domain/fuzz/corpus/sif
+	cd domain/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions sif \
+		corpus/sif ../tests/fixtures -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
 
 bench: ## memory benchmark: push and pull 1 GiB through the library client (see docs/BENCHMARKS.md)
 	bench/transfer-memory.sh
