@@ -393,3 +393,28 @@ async fn images_list_filters_and_pages() {
     bad_request(h, &format!("{base}?uploaded=yes")).await;
     bad_request(h, &format!("{base}?sort=name")).await;
 }
+
+#[tokio::test]
+async fn images_report_build_time_and_labels_from_the_sif() {
+    let h = common::Harness::new().await;
+    let token = h.user("alice", false).await;
+    let cont = h.container(&token, "alice/tools/hello", false).await;
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../domain/tests/fixtures/full.sif");
+    let sif = std::fs::read(&path).unwrap();
+    h.push(&token, &cont, &sif, "latest").await;
+    let list = ok(&h, "/api/v1/containers/alice/tools/hello/images", None).await;
+    let image = &list["items"][0];
+    assert_eq!(image["arch"], "arm64");
+    assert_eq!(image["labels"]["maintainer"], "research-computing");
+    let built = image["build_time"]
+        .as_str()
+        .expect("build time from the SIF header");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(built).is_ok(),
+        "{built}"
+    );
+    let detail = ok(&h, "/api/v1/containers/alice/tools/hello", None).await;
+    assert_eq!(detail["latest_images"][0]["labels"], image["labels"]);
+    assert_eq!(detail["archs"], serde_json::json!(["arm64"]));
+}

@@ -325,9 +325,9 @@ pub struct Image {
     /// Names of the tags pointing at this image.
     pub tags: Vec<String>,
     pub downloads: u64,
-    /// When the image was built, from its SIF metadata (null until that metadata is known).
+    /// When the image was built: the creation time in its SIF header (null if not inspected).
     pub build_time: Option<DateTime<Utc>>,
-    /// Labels from the image's SIF metadata (null until that metadata is known).
+    /// Labels from the image's SIF (null if not inspected).
     pub labels: Option<BTreeMap<String, String>>,
 }
 

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder
 use super::lists::{given, order_and_page};
 use super::sql::Sql;
 use super::*;
-use crate::entities::{image, tag};
+use crate::entities::{image, image_metadata, tag};
 use crate::names::ContainerPath;
 use crate::policy::Actor;
 use crate::services::Registry;
@@ -120,6 +120,14 @@ impl Registry {
             .await?;
         let total = self.total(&from_where).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        // What SIF inspection recorded: build time (the SIF header's creation time) and labels.
+        let mut sif: HashMap<i64, image_metadata::Model> = image_metadata::Entity::find()
+            .filter(image_metadata::Column::ImageId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.image_id, m))
+            .collect();
         let mut tags: HashMap<i64, Vec<tag::Model>> = HashMap::new();
         for t in tag::Entity::find()
             .filter(tag::Column::ImageId.is_in(ids))
@@ -135,8 +143,10 @@ impl Registry {
             .map(|r| ImageStats {
                 tags: tags.remove(&r.id).unwrap_or_default(),
                 downloads: count(r.downloads),
-                build_time: None,
-                labels: None,
+                build_time: sif.get(&r.id).and_then(|m| m.sif_created_at),
+                labels: sif
+                    .remove(&r.id)
+                    .map(|m| serde_json::from_str(&m.labels).unwrap_or_default()),
                 image: image::Model {
                     id: r.id,
                     container_id: r.container_id,

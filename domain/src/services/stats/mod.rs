@@ -216,11 +216,10 @@ pub struct ImageStats {
     /// Tags (of any arch) pointing at the image.
     pub tags: Vec<tag::Model>,
     pub downloads: u64,
-    /// From the SIF's build metadata, when known.
-    // TODO(issue 3, image_metadata): read the build time from the `image_metadata` table
-    // another change adds; None until it lands.
+    /// When the image was built: the creation time in its SIF header (None when the image
+    /// was not inspected, e.g. pushed before inspection existed).
     pub build_time: Option<DateTime<Utc>>,
-    // TODO(issue 3, image_metadata): the SIF labels, from the same table; None until then.
+    /// The SIF's labels (None when the image was not inspected).
     pub labels: Option<BTreeMap<String, String>>,
 }
 
