@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-e2e fmt bench fuzz clean-test-dbs
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-e2e fmt bench fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ setup-test: ## install the build and test tools (idempotent)
 
 test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-e2e ## every check and test, on SQLite and PostgreSQL
 	@echo "make test: all suites passed"
+
+openapi: ## regenerate docs/openapi.json (the REST API's OpenAPI document) from the code
+	cargo run -q -p server -- openapi > docs/openapi.json
 
 fmt: ## format the code
 	cargo fmt --all

@@ -17,5 +17,5 @@ pub mod store;
 pub mod testing;
 
 pub use error::{DomainError, Result};
-pub use policy::{Actor, Principal, Scope};
+pub use policy::{Actor, Principal, ReadScope, Scope};
 pub use services::Registry;

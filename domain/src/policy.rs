@@ -31,6 +31,18 @@ impl Scope {
     }
 }
 
+/// Which collections an actor may read, in the form a query can use: see [`Actor::read_scope`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadScope {
+    /// Every collection (administrators).
+    All,
+    /// Public collections only (anonymous callers).
+    Public,
+    /// Public collections, plus private ones the user owns or that belong to an entity the
+    /// user owns.
+    PublicOrOwnedBy(i64),
+}
+
 /// An authenticated user acting through a credential of some scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
@@ -84,6 +96,18 @@ impl Actor {
             || self
                 .user_id()
                 .is_some_and(|id| collection.owner_id == Some(id))
+    }
+
+    /// The collections this actor may read, as a rule a database query can apply (for lists
+    /// and aggregates computed in SQL). It states exactly what [`Actor::can_read`] decides.
+    pub fn read_scope(&self) -> ReadScope {
+        if self.is_admin() {
+            ReadScope::All
+        } else if let Some(id) = self.user_id() {
+            ReadScope::PublicOrOwnedBy(id)
+        } else {
+            ReadScope::Public
+        }
     }
 
     /// Creating collections, containers, images and tags inside an entity.
@@ -182,6 +206,36 @@ mod tests {
         assert!(!user(2, false, Scope::Push).can_read(&e, &coll(true)));
         assert!(user(3, true, Scope::Admin).can_read(&e, &coll(true)));
         assert!(!user(3, true, Scope::Push).can_read(&e, &coll(true)));
+    }
+
+    #[test]
+    fn read_scope_states_can_read() {
+        let actors = [
+            Actor::Anonymous,
+            user(1, false, Scope::Read),
+            user(2, false, Scope::Push),
+            user(3, true, Scope::Admin),
+            user(3, true, Scope::Push),
+        ];
+        for actor in &actors {
+            for entity_owner in [None, Some(1), Some(2)] {
+                for coll_owner in [None, Some(1), Some(2)] {
+                    for private in [false, true] {
+                        let e = ent(entity_owner);
+                        let mut c = coll(private);
+                        c.owner_id = coll_owner;
+                        let by_scope = match actor.read_scope() {
+                            ReadScope::All => true,
+                            ReadScope::Public => !private,
+                            ReadScope::PublicOrOwnedBy(id) => {
+                                !private || coll_owner == Some(id) || entity_owner == Some(id)
+                            }
+                        };
+                        assert_eq!(by_scope, actor.can_read(&e, &c), "{actor:?} {e:?} {c:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

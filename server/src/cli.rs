@@ -37,6 +37,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the REST API's OpenAPI document (as served at /api/openapi.json and committed
+    /// as docs/openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,6 +93,10 @@ pub enum ConfigCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::rest::openapi_json());
+        return Ok(ExitCode::SUCCESS);
+    }
     if let ConfigCommand::Check = match &cli.command {
         Command::Config(c) => c,
         _ => &ConfigCommand::Show,
@@ -105,7 +112,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", toml::to_string_pretty(&config)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config(ConfigCommand::Check) => unreachable!("handled above"),
+        Command::Config(ConfigCommand::Check) | Command::Openapi => unreachable!("handled above"),
         Command::Serve => serve(config).await,
         Command::Migrate => {
             crate::open_registry(&config).await?;

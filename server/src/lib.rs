@@ -3,6 +3,7 @@ pub mod cli;
 pub mod config;
 pub mod keyserver;
 pub mod library;
+pub mod rest;
 pub mod router;
 pub mod secret_key;
 pub mod shub;

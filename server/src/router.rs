@@ -11,7 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{keyserver, library, spa, sregistry};
+use crate::{keyserver, library, rest, spa, sregistry};
 
 /// Builds the complete application for `state`.
 pub fn app(state: AppState) -> Router {
@@ -19,6 +19,7 @@ pub fn app(state: AppState) -> Router {
         .merge(library::routes())
         .merge(keyserver::routes())
         .merge(sregistry::routes())
+        .merge(rest::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

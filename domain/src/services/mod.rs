@@ -14,6 +14,7 @@ mod multipart;
 mod namespace;
 mod search;
 mod sregistry;
+pub mod stats;
 mod transfer;
 
 pub use accounts::{NewToken, TokenCreated};
