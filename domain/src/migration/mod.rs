@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000005_multipart_uploads;
+mod m20261125_000006_oci;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000005_multipart_uploads::Migration),
+            Box::new(m20261125_000006_oci::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod catalog;
 mod images;
 mod multipart;
 mod namespace;
+pub mod oci;
 mod search;
 mod transfer;
 
