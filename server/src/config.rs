@@ -29,6 +29,16 @@ pub struct Config {
     pub spa_dir: Option<PathBuf>,
     pub branding: Branding,
     pub library: LibrarySettings,
+    pub oci: OciSettings,
+}
+
+/// The OCI distribution API (`oras://`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OciSettings {
+    /// Config, layer and artifact media types accepted in pushed manifests, besides the SIF
+    /// types; empty accepts every media type.
+    pub allowed_media_types: Vec<String>,
 }
 
 /// How `GET /v1/imagefile/…` answers.
@@ -81,6 +91,7 @@ impl Default for Config {
             spa_dir: None,
             branding: Branding::default(),
             library: LibrarySettings::default(),
+            oci: OciSettings::default(),
         }
     }
 }

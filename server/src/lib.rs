@@ -2,6 +2,7 @@
 pub mod cli;
 pub mod config;
 pub mod library;
+pub mod oci;
 pub mod router;
 pub mod spa;
 pub mod state;

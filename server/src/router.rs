@@ -17,6 +17,7 @@ use crate::{library, spa};
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(library::routes())
+        .merge(crate::oci::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

@@ -84,7 +84,10 @@ impl MigrationTrait for Migration {
             manager,
             "uq_oci_blobs",
             OciBlobs::Table,
-            [OciBlobs::ContainerId.into_iden(), OciBlobs::Digest.into_iden()],
+            [
+                OciBlobs::ContainerId.into_iden(),
+                OciBlobs::Digest.into_iden(),
+            ],
         )
         .await?;
         manager

@@ -540,18 +540,30 @@ mod tests {
         let id = "abc123";
         store.begin_multipart(id, 0).await.unwrap();
         assert_eq!(
-            store.append_part(id, 0, stream_of(vec![b"hello "])).await.unwrap(),
+            store
+                .append_part(id, 0, stream_of(vec![b"hello "]))
+                .await
+                .unwrap(),
             6
         );
         let gap = store.append_part(id, 7, stream_of(vec![b"x"])).await;
-        assert!(matches!(gap, Err(StoreError::RangeNotSatisfiable { size: 6 })));
+        assert!(matches!(
+            gap,
+            Err(StoreError::RangeNotSatisfiable { size: 6 })
+        ));
         let broken: ByteStream = Box::pin(futures::stream::iter(vec![
             Ok(Bytes::from_static(b"wor")),
-            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "gone")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "gone",
+            )),
         ]));
         assert!(store.append_part(id, 6, broken).await.is_err());
         assert_eq!(
-            store.append_part(id, 6, stream_of(vec![b"world"])).await.unwrap(),
+            store
+                .append_part(id, 6, stream_of(vec![b"world"]))
+                .await
+                .unwrap(),
             11
         );
         let expected = Expected {

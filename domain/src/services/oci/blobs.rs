@@ -151,7 +151,11 @@ impl Registry {
             sha256: Some(digest.clone()),
             size,
         };
-        let blob = self.store.put(data, &expected).await.map_err(oci_store_error)?;
+        let blob = self
+            .store
+            .put(data, &expected)
+            .await
+            .map_err(oci_store_error)?;
         self.link_blob(repo.container.id, &blob.sha256, blob.size)
             .await
     }
@@ -319,9 +323,12 @@ impl Registry {
 fn oci_store_error(e: crate::store::StoreError) -> DomainError {
     match e {
         crate::store::StoreError::DigestMismatch { expected, actual } => OciCode::DigestInvalid
-            .err(format!("expected sha256:{expected}, received sha256:{actual}")),
-        crate::store::StoreError::SizeMismatch { expected, actual } => OciCode::SizeInvalid
-            .err(format!("expected {expected} bytes, received {actual}")),
+            .err(format!(
+                "expected sha256:{expected}, received sha256:{actual}"
+            )),
+        crate::store::StoreError::SizeMismatch { expected, actual } => {
+            OciCode::SizeInvalid.err(format!("expected {expected} bytes, received {actual}"))
+        }
         other => other.into(),
     }
 }

@@ -159,7 +159,9 @@ impl Registry {
                 }
             }
             other => {
-                return Err(invalid(format!("unsupported manifest media type {other:?}")));
+                return Err(invalid(format!(
+                    "unsupported manifest media type {other:?}"
+                )));
             }
         }
         if let Some(at) = artifact_type.as_deref().filter(|at| !allowed(at)) {
@@ -169,8 +171,8 @@ impl Registry {
             Some(d) => Some(parse_digest(d)?),
             None => None,
         };
-        let content = String::from_utf8(body.to_vec())
-            .map_err(|_| invalid("manifests are UTF-8 JSON"))?;
+        let content =
+            String::from_utf8(body.to_vec()).map_err(|_| invalid("manifests are UTF-8 JSON"))?;
         let txn = self.db.begin().await?;
         let exists = oci_manifest::Entity::find()
             .filter(oci_manifest::Column::ContainerId.eq(id))
@@ -258,7 +260,12 @@ impl Registry {
                     .await?;
                 match found {
                     Some(t) => Sha256Hex::parse(&t.manifest_digest)?,
-                    None => return self.synthesized_by_tag(&repo, name).await?.ok_or_else(unknown),
+                    None => {
+                        return self
+                            .synthesized_by_tag(&repo, name)
+                            .await?
+                            .ok_or_else(unknown)
+                    }
                 }
             }
         };

@@ -117,9 +117,9 @@ pub fn parse_digest(digest: &str) -> Result<Sha256Hex> {
         Some(("sha256", hex)) => {
             Sha256Hex::parse(hex).map_err(|_| OciCode::DigestInvalid.err(digest))
         }
-        Some((algorithm, _)) if !algorithm.is_empty() => Err(OciCode::Unsupported.err(format!(
-            "digest algorithm {algorithm:?}; use sha256"
-        ))),
+        Some((algorithm, _)) if !algorithm.is_empty() => {
+            Err(OciCode::Unsupported.err(format!("digest algorithm {algorithm:?}; use sha256")))
+        }
         _ => Err(OciCode::DigestInvalid.err(digest)),
     }
 }
@@ -137,7 +137,11 @@ pub fn parse_repository(name: &str) -> Result<ContainerPath> {
 
 impl Registry {
     /// A repository the actor may read.
-    pub(crate) async fn oci_repo(&self, actor: &Actor, path: &ContainerPath) -> Result<ContainerView> {
+    pub(crate) async fn oci_repo(
+        &self,
+        actor: &Actor,
+        path: &ContainerPath,
+    ) -> Result<ContainerView> {
         self.container(actor, path).await.map_err(|e| match e {
             DomainError::NotFound(_) => OciCode::NameUnknown.err(path),
             other => other,
@@ -263,7 +267,10 @@ mod tests {
             OciCode::classify(&e),
             Some((OciCode::BlobUnknown, "sha256:abc"))
         );
-        assert_eq!(OciCode::classify(&DomainError::not_found("container x")), None);
+        assert_eq!(
+            OciCode::classify(&DomainError::not_found("container x")),
+            None
+        );
         assert!(parse_digest("sha256:zz").is_err());
         assert!(parse_digest(&format!("sha256:{EMPTY_CONFIG_SHA256}")).is_ok());
         assert!(parse_repository("a/b").is_err());

@@ -56,7 +56,10 @@ impl Registry {
             }
         };
         if let Some(name) = tag_name.filter(|t| validate_tag(t).is_ok()) {
-            let arch = image.arch.clone().unwrap_or_else(|| DEFAULT_ARCH.to_string());
+            let arch = image
+                .arch
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ARCH.to_string());
             self.set_tag(actor, repo.container.id, Some(&arch), name, image.id)
                 .await?;
         }

@@ -78,9 +78,9 @@ impl TokenClaims {
     }
     /// Whether the token grants `action` (`pull`, `push`, `delete`) on `repository`.
     pub fn permits(&self, repository: &str, action: &str) -> bool {
-        self.grants
-            .iter()
-            .any(|g| g.repository == repository && g.actions.iter().any(|a| a == action || a == "*"))
+        self.grants.iter().any(|g| {
+            g.repository == repository && g.actions.iter().any(|a| a == action || a == "*")
+        })
     }
 }
 
