@@ -36,6 +36,8 @@ impl IntoResponse for OciError {
         let message = if self.error.is_internal() {
             tracing::error!(error = %self.error, "internal error in OCI API");
             "internal server error".to_string()
+        } else if let Some((_, detail)) = OciCode::classify(&self.error) {
+            detail.to_string()
         } else {
             self.error.to_string()
         };
