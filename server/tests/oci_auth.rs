@@ -109,6 +109,11 @@ async fn token_endpoint_grants_what_the_policy_allows() {
     )
     .await;
     assert_oci_error(&push, StatusCode::FORBIDDEN, "DENIED");
+    // The 403 names the scope needed, so clients holding a narrower token fetch another.
+    assert!(push
+        .header("www-authenticate")
+        .unwrap()
+        .ends_with(&format!("scope=\"repository:{NAME}:pull,push\"")));
     // Bob's raw API token reaches the policy directly: 403 too.
     let push = req(
         &h,

@@ -180,10 +180,14 @@ pub async fn authorize(
             if matches!(actor, Actor::Anonymous) || !claims.names(&name) {
                 return Err(unauthenticated());
             }
-            return Err(DomainError::forbidden(format!(
-                "your token does not allow {needed} on {name}"
-            ))
-            .into());
+            // 403 with the challenge: clients holding a narrower token fetch a new one.
+            return Err(OciError {
+                error: DomainError::forbidden(format!(
+                    "your token does not allow {needed} on {name}"
+                )),
+                challenge: Some(challenge_value.clone()),
+                anonymous: false,
+            });
         }
     }
     Ok(Access {

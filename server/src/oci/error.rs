@@ -86,7 +86,8 @@ impl IntoResponse for OciError {
                 response.headers_mut().insert(header::RANGE, v);
             }
         }
-        if status == StatusCode::UNAUTHORIZED {
+        // On 403 too: a client whose token lacks a scope fetches one with the scope named.
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             if let Some(v) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
