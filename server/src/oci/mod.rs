@@ -4,6 +4,7 @@
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::AppState;
 
@@ -45,4 +46,8 @@ pub fn routes() -> Router<AppState> {
             get(manifests::referrers),
         )
         .layer(DefaultBodyLimit::disable())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::HeaderName::from_static("docker-distribution-api-version"),
+            http::HeaderValue::from_static("registry/2.0"),
+        ))
 }
