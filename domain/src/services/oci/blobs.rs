@@ -1,6 +1,7 @@
 //! OCI blobs: stat, download, delete, cross-repository mount, and upload sessions that grow
 //! in order (chunked PATCH) and are verified against their digest before they become visible.
 use chrono::Duration;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::{OciCode, EMPTY_CONFIG, EMPTY_CONFIG_SHA256};
@@ -228,7 +229,9 @@ impl Registry {
         path: &ContainerPath,
         id: &str,
     ) -> Result<u64> {
-        Ok(self.upload_session(actor, path, id).await?.1.received as u64)
+        Ok(stored_length(
+            self.upload_session(actor, path, id).await?.1.received,
+        ))
     }
 
     /// Appends a chunk; `offset` (from `Content-Range`) must be where the upload stands,
@@ -242,22 +245,35 @@ impl Registry {
         data: ByteStream,
     ) -> Result<u64> {
         let (_, session) = self.upload_session(actor, path, id).await?;
-        let received = session.received as u64;
-        if offset.is_some_and(|o| o != received) {
+        let received = stored_length(session.received);
+        if session.received < 0 || offset.is_some_and(|o| o != received) {
             return Err(DomainError::RangeNotSatisfiable { size: received });
         }
-        let length = self
-            .store
-            .append_part(id, received, data)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::NotFound => OciCode::BlobUploadUnknown.err(id),
-                other => other.into(),
-            })?;
-        let mut active: oci_upload::ActiveModel = session.into();
-        active.received = Set(length as i64);
-        active.update(&self.db).await?;
-        Ok(length)
+        // Claim the session (a negative length marks a chunk in flight), so that two
+        // concurrent chunks, even on two replicas, cannot both append.
+        let claimed = oci_upload::Entity::update_many()
+            .col_expr(
+                oci_upload::Column::Received,
+                Expr::value(-session.received - 1),
+            )
+            .filter(oci_upload::Column::Id.eq(id))
+            .filter(oci_upload::Column::Received.eq(session.received))
+            .exec(&self.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Err(DomainError::RangeNotSatisfiable { size: received });
+        }
+        let outcome = self.store.append_part(id, received, data).await;
+        let length = *outcome.as_ref().unwrap_or(&received);
+        oci_upload::Entity::update_many()
+            .col_expr(oci_upload::Column::Received, Expr::value(length as i64))
+            .filter(oci_upload::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        outcome.map_err(|e| match e {
+            crate::store::StoreError::NotFound => OciCode::BlobUploadUnknown.err(id),
+            other => other.into(),
+        })
     }
 
     /// Finishes an upload with its final chunk (possibly empty) and verifies the digest;
@@ -273,7 +289,11 @@ impl Registry {
         if let Some(data) = last_chunk {
             self.oci_append_upload(actor, path, id, None, data).await?;
         }
-        let (repo, _) = self.upload_session(actor, path, id).await?;
+        let (repo, session) = self.upload_session(actor, path, id).await?;
+        if session.received < 0 {
+            let size = stored_length(session.received);
+            return Err(DomainError::RangeNotSatisfiable { size });
+        }
         let expected = Expected {
             sha256: Some(digest.clone()),
             size: None,
@@ -316,6 +336,15 @@ impl Registry {
             self.forget_oci_upload(&session.id).await?;
         }
         Ok(expired.len() as u64)
+    }
+}
+
+/// The length recorded for an upload; negative while a chunk is in flight (`-length - 1`).
+fn stored_length(received: i64) -> u64 {
+    if received < 0 {
+        (-received - 1) as u64
+    } else {
+        received as u64
     }
 }
 

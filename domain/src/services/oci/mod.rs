@@ -20,6 +20,8 @@ mod blobs;
 mod manifests;
 mod sif;
 mod token;
+#[cfg(test)]
+mod upload_tests;
 
 pub use manifests::{ManifestRules, PushedManifest, Reference, StoredManifest};
 pub use token::{Grant, RegistryToken, ScopeRequest, TokenClaims, REGISTRY_TOKEN_SECONDS};
