@@ -71,7 +71,8 @@ make_sif "$tmp/big.sif" 3072 # 3 MiB: three 1 MiB chunks when chunked
 make_sif "$tmp/library.sif" 256
 
 # ---------------------------------------------------------------- silo
-silo_env=(SILO_DATA_DIR="$tmp/data" SILO_LISTEN="$host" SILO_PUBLIC_URL="$base_url")
+silo_env=(SILO_DATA_DIR="$tmp/data" SILO_LISTEN="$host" SILO_PUBLIC_URL="$base_url"
+	SILO_LOG=info,tower_http=debug)
 mkdir -p "$tmp/data"
 env "${silo_env[@]}" "$silo" serve >"$tmp/silo.log" 2>&1 &
 silo_pid=$!
@@ -100,7 +101,9 @@ log "oras-py monolithic push and pull: byte-identical"
 OCI_USER=alice OCI_TOKEN=$alice oras_py push "$host" alice/oras/big:1.0 "$tmp/big.sif" --chunked
 oras_py pull "$host" alice/oras/big:1.0 "$tmp/big.pulled.sif" # anonymous pull of a public repo
 same "$tmp/big.sif" "$tmp/big.pulled.sif"
-log "oras-py chunked push and anonymous pull: byte-identical"
+patches=$(grep 'started processing' "$tmp/silo.log" | grep -c 'PATCH' || true)
+((patches >= 3)) || die "expected the chunked push to send at least 3 PATCH requests, saw $patches"
+log "oras-py chunked push ($patches PATCH chunks) and anonymous pull: byte-identical"
 
 # ---------------------------------------------------------------- 2. oras push -> library pull
 curl -sf -o "$tmp/via-library.sif" "$base_url/v1/imagefile/alice/oras/hello:1.0?arch=amd64" ||
