@@ -286,3 +286,87 @@ async fn media_type_allow_list() {
     assert_eq!(r.status, StatusCode::CREATED);
     push_sif(&h, &token, NAME, "sif", b"always allowed").await;
 }
+
+#[tokio::test]
+async fn indexes_oversized_manifests_and_malformed_chunks() {
+    let h = Harness::new().await;
+    let token = alice(&h).await;
+    let child = push_sif(&h, &token, NAME, "amd64", b"child sif").await;
+    let size = serde_json::to_vec(&sif_manifest(b"child sif"))
+        .unwrap()
+        .len();
+    let index = |digest: &str| {
+        json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+               "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": size,
+                              "platform": {"architecture": "amd64", "os": "linux"}}]})
+    };
+    let put_index = |v: serde_json::Value| {
+        let h = &h;
+        let token = token.clone();
+        async move {
+            req(
+                h,
+                "PUT",
+                &format!("/v2/{NAME}/manifests/multi"),
+                Some(&token),
+                &[("content-type", "application/vnd.oci.image.index.v1+json")],
+                serde_json::to_vec(&v).unwrap(),
+            )
+            .await
+        }
+    };
+    let r = put_index(index(&digest(b"no such manifest"))).await;
+    assert_oci_error(&r, StatusCode::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN");
+    let r = put_index(index(&child)).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let got = req(
+        &h,
+        "GET",
+        &format!("/v2/{NAME}/manifests/multi"),
+        None,
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        got.header("content-type").unwrap(),
+        "application/vnd.oci.image.index.v1+json"
+    );
+
+    let huge = vec![b' '; 4 * 1024 * 1024 + 1];
+    let r = req(
+        &h,
+        "PUT",
+        &format!("/v2/{NAME}/manifests/big"),
+        Some(&token),
+        &[("content-type", OCI_MANIFEST)],
+        huge,
+    )
+    .await;
+    assert_oci_error(&r, StatusCode::BAD_REQUEST, "SIZE_INVALID");
+
+    let start = req(
+        &h,
+        "POST",
+        &format!("/v2/{NAME}/blobs/uploads/"),
+        Some(&token),
+        &[],
+        vec![],
+    )
+    .await;
+    let location = start.header("location").unwrap();
+    for bad in ["abc", "5-1", "bytes=x-3"] {
+        let r = req(
+            &h,
+            "PATCH",
+            &location,
+            Some(&token),
+            &[("content-range", bad)],
+            b"data".to_vec(),
+        )
+        .await;
+        assert_oci_error(&r, StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID");
+    }
+    let r = req(&h, "PUT", &location, Some(&token), &[], vec![]).await;
+    assert_oci_error(&r, StatusCode::BAD_REQUEST, "DIGEST_INVALID");
+}
