@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-oci test-e2e fmt bench clean-test-dbs
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-oci test-e2e fmt bench fuzz clean-test-dbs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -55,9 +55,9 @@ clean-test-dbs:
 		for db in $$(psql "$(SILO_TEST_POSTGRES_URL)" -Atc "select datname from pg_database where datname like 'silo\_t\_%' or datname like 'silo\_e2e\_%'"); do \
 			psql "$(SILO_TEST_POSTGRES_URL)" -qc "drop database if exists $$db" ; done; fi
 
-test-libclient: ## Apptainer's Go library client against a running silo (SQLite, then PostgreSQL), incl. a 100 MiB SIF
+test-libclient: ## Apptainer's Go library client against silo in stream and 303 mode (SQLite, then PostgreSQL), incl. a 200 MiB multipart SIF
 	cargo build -p server
-	LIBCLIENT_BIG_MB=100 end2end/run-libclient.sh $(SILO_DEBUG)
+	LIBCLIENT_BIG_MB=200 end2end/run-libclient.sh $(SILO_DEBUG)
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db LIBCLIENT_PORT=18081 end2end/run-libclient.sh $(SILO_DEBUG); \
@@ -74,6 +74,13 @@ test-oci: ## oras-py and skopeo against a running silo (SQLite, then PostgreSQL)
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server
 	SPA_EMBEDDED=1 end2end/run-spa.sh $(SILO_DEBUG)
+
+FUZZ_SECONDS ?= 60
+fuzz: ## fuzz the SIF parser for FUZZ_SECONDS (default 60) with cargo-fuzz (not part of make test)
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	mkdir -p domain/fuzz/corpus/sif
+	cd domain/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions sif \
+		corpus/sif ../tests/fixtures -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
 
 bench: ## memory benchmark: push and pull 1 GiB through the library client (see docs/BENCHMARKS.md)
 	bench/transfer-memory.sh

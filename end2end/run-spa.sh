@@ -98,6 +98,8 @@ env "${silo_env[@]}" "$silo" user create alice --email alice@example.org >&2 ||
 token=$(env "${silo_env[@]}" "$silo" token create alice | tr -d '[:space:]')
 [[ -n $token ]] || die "silo token create alice printed no token"
 
+# A real SIF (signed, with a definition file), so the page has SIF metadata to show.
+export SILO_E2E_SIF=$root/domain/tests/fixtures/signed.sif
 SILO_URL=$base_url SILO_TOKEN=$token node "$here/seed.mjs" "$public_container" ||
 	die "pushing $public_container failed"
 SILO_URL=$base_url SILO_TOKEN=$token SILO_E2E_PRIVATE=1 node "$here/seed.mjs" "$private_container" ||

@@ -7,9 +7,12 @@
 //     node end2end/seed.mjs alice/e2e/hello
 //
 // Options (environment): SILO_E2E_TAGS (default "latest,1.0"), SILO_E2E_ARCHES (default
-// "amd64"; one image per arch), SILO_E2E_PRIVATE=1 (create the collection private).
+// "amd64"; one image per arch), SILO_E2E_PRIVATE=1 (create the collection private),
+// SILO_E2E_SIF=<file> (push this SIF image for every arch instead of a few bytes of text,
+// which Silo refuses unless it runs with accept_non_sif).
 // Safe to run again: existing records are reused and the content is deterministic.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const base = (process.env.SILO_URL || '').replace(/\/+$/, '');
 const token = process.env.SILO_TOKEN || '';
@@ -62,7 +65,9 @@ const cont = await findOrCreate(
 );
 
 for (const arch of arches) {
-  const bytes = Buffer.from(`Silo end-to-end test image ${path} for ${arch}\n`);
+  const bytes = process.env.SILO_E2E_SIF
+    ? readFileSync(process.env.SILO_E2E_SIF)
+    : Buffer.from(`Silo end-to-end test image ${path} for ${arch}\n`);
   const sha = createHash('sha256').update(bytes).digest('hex');
   const image = await call('POST', '/v1/images', {
     hash: `sha256.${sha}`,

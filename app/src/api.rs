@@ -77,7 +77,7 @@ pub mod server {
     use crate::error::SiloError;
     use crate::model::{
         CollectionData, CollectionRow, ContainerData, ContainerRef, ContainerRow, HomeData,
-        ImageInfo, RecentPush, SiteInfo, TagInfo, Timestamp,
+        ImageInfo, RecentPush, SifDetails, SiteInfo, TagInfo, Timestamp,
     };
 
     /// Who is looking. Everyone is anonymous until the SPA gets a login; then this reads the
@@ -156,6 +156,17 @@ pub mod server {
         Timestamp {
             rfc3339: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             text: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+
+    fn sif_details(meta: services::SifMetadata) -> SifDetails {
+        SifDetails {
+            created_at: meta.sif_created_at.map(timestamp),
+            definition: meta.definition,
+            labels: meta.labels.into_iter().collect(),
+            runscript: meta.runscript,
+            environment: meta.environment,
+            fingerprints: meta.fingerprints,
         }
     }
 
@@ -262,6 +273,7 @@ pub mod server {
                     .iter()
                     .map(|t| tag_info(t, &entry.image.sha256))
                     .collect(),
+                sif: entry.sif.clone().map(sif_details),
             })
             .collect();
         let view = page.view;

@@ -137,6 +137,23 @@ pub struct ImageInfo {
     pub pushed_at: Timestamp,
     /// The tags pointing at this image.
     pub tags: Vec<TagInfo>,
+    /// What Silo read from the SIF image; `None` for images not inspected (not SIF, or not
+    /// uploaded yet).
+    pub sif: Option<SifDetails>,
+}
+
+/// Metadata read from a SIF image's header and metadata objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SifDetails {
+    /// The build time written in the SIF header.
+    pub created_at: Option<Timestamp>,
+    pub definition: Option<String>,
+    /// Label name and value, sorted by name.
+    pub labels: Vec<(String, String)>,
+    pub runscript: Option<String>,
+    pub environment: Option<String>,
+    /// Upper-case hex fingerprints of the keys that signed the image; empty when unsigned.
+    pub fingerprints: Vec<String>,
 }
 
 /// The container page.

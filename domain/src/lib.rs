@@ -11,6 +11,7 @@ pub mod migration;
 pub mod names;
 pub mod policy;
 pub mod services;
+pub mod sif;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -21,6 +21,14 @@
 //	SILO_COLLECTION   collection to push into (default "e2e")
 //	SILO_ANON_PULL    "1" (default): anonymous reads of the pushed image must work;
 //	                  "0": they must be refused
+//	SILO_SIF_ARM64    path of a second SIF whose primary partition is arm64
+//	                  (required by TestArchTags_TwoArchesOneTag only)
+//	SILO_DOWNLOAD_MODE  "stream": GET /v1/imagefile must answer 200;
+//	                  "redirect": it must answer 303 to a capability URL that
+//	                  serves exact 206 ranges; unset: either, checked as it comes
+//	SILO_MULTIPART_PART_MIB  the part size (MiB) the server must announce for
+//	                  multipart uploads (optional; its
+//	                  SILO_LIBRARY__MULTIPART_PART_SIZE_MIB)
 //
 // If a required variable is missing every test fails; none is skipped.
 package libclient

@@ -27,6 +27,12 @@ const (
 	// wantArch is the architecture the SIF fixture must carry and that all
 	// pushes/pulls use.
 	wantArch = "amd64"
+	// clientMultipartThreshold is the library's minimumPartSize: files larger
+	// than this are pushed with the v2 multipart flow (client/push.go).
+	clientMultipartThreshold = 64 * 1024 * 1024
+	// modeStream and modeRedirect are the values of SILO_DOWNLOAD_MODE.
+	modeStream   = "stream"
+	modeRedirect = "redirect"
 	// opTimeout bounds a single library call (large pushes included).
 	opTimeout = 10 * time.Minute
 	// userAgent is sent on every library request.
@@ -45,6 +51,16 @@ type env struct {
 	OtherUser  string
 	Collection string
 	AnonPull   bool
+	// SIFArm64 is a second SIF whose primary partition is arm64
+	// (SILO_SIF_ARM64); only TestArchTags_TwoArchesOneTag needs it.
+	SIFArm64 string
+	// DownloadMode is what GET /v1/imagefile must answer: "stream" (200),
+	// "redirect" (303 to a ranged capability URL) or "" (either, checked
+	// for what it is).
+	DownloadMode string
+	// PartSizeMiB is the multipart part size the server must hand out
+	// (SILO_MULTIPART_PART_MIB); 0 = not checked.
+	PartSizeMiB int64
 }
 
 // loadEnv reads the SILO_* variables and fails the test (never skips) when a
@@ -52,14 +68,28 @@ type env struct {
 func loadEnv(t *testing.T) env {
 	t.Helper()
 	e := env{
-		URL:        strings.TrimRight(os.Getenv("SILO_URL"), "/"),
-		Token:      strings.TrimSpace(os.Getenv("SILO_TOKEN")),
-		User:       os.Getenv("SILO_USER"),
-		SIF:        os.Getenv("SILO_SIF"),
-		OtherToken: strings.TrimSpace(os.Getenv("SILO_OTHER_TOKEN")),
-		OtherUser:  os.Getenv("SILO_OTHER_USER"),
-		Collection: os.Getenv("SILO_COLLECTION"),
-		AnonPull:   os.Getenv("SILO_ANON_PULL") != "0",
+		URL:          strings.TrimRight(os.Getenv("SILO_URL"), "/"),
+		Token:        strings.TrimSpace(os.Getenv("SILO_TOKEN")),
+		User:         os.Getenv("SILO_USER"),
+		SIF:          os.Getenv("SILO_SIF"),
+		OtherToken:   strings.TrimSpace(os.Getenv("SILO_OTHER_TOKEN")),
+		OtherUser:    os.Getenv("SILO_OTHER_USER"),
+		Collection:   os.Getenv("SILO_COLLECTION"),
+		AnonPull:     os.Getenv("SILO_ANON_PULL") != "0",
+		SIFArm64:     os.Getenv("SILO_SIF_ARM64"),
+		DownloadMode: os.Getenv("SILO_DOWNLOAD_MODE"),
+	}
+	switch e.DownloadMode {
+	case "", modeStream, modeRedirect:
+	default:
+		t.Fatalf("SILO_DOWNLOAD_MODE=%q: want %q, %q or unset", e.DownloadMode, modeStream, modeRedirect)
+	}
+	if v := os.Getenv("SILO_MULTIPART_PART_MIB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 5 {
+			t.Fatalf("SILO_MULTIPART_PART_MIB=%q: want a number >= 5", v)
+		}
+		e.PartSizeMiB = n
 	}
 	if e.Collection == "" {
 		e.Collection = "e2e"
@@ -190,13 +220,21 @@ type exchange struct {
 	Path         string
 	Query        string
 	Auth         string // Authorization header as sent (redacted)
+	Range        string // Range request header
+	AmzSHA256    string // x-amz-content-sha256 request header
 	ReqBytes     int64  // request Content-Length (-1 = unknown)
-	ReqBody      string // small replayable (JSON) bodies only
+	ReqBody      string // replayable (JSON) bodies up to maxRecordedBody only
 	Status       int
 	Location     string
 	ContentRange string
+	ETag         string
+	RespBody     string // JSON and error bodies up to maxRecordedBody only
 	Err          string
 }
+
+// maxRecordedBody bounds the request and response bodies kept per exchange
+// (a multipart complete body lists every part: ~60 bytes each).
+const maxRecordedBody = 64 * 1024
 
 func (e exchange) String() string {
 	s := fmt.Sprintf("%s %s", e.Method, e.Path)
@@ -213,11 +251,14 @@ func (e exchange) String() string {
 	} else {
 		s += " [no auth]"
 	}
+	if e.Range != "" {
+		s += " Range=" + e.Range
+	}
 	if e.ReqBytes > 0 {
 		s += fmt.Sprintf(" [%d bytes sent]", e.ReqBytes)
 	}
 	if e.ReqBody != "" {
-		s += " body=" + e.ReqBody
+		s += " body=" + truncate(e.ReqBody, 300)
 	}
 	if e.Location != "" {
 		s += " Location=" + e.Location
@@ -225,7 +266,17 @@ func (e exchange) String() string {
 	if e.ContentRange != "" {
 		s += " Content-Range=" + e.ContentRange
 	}
+	if e.Status >= 400 && e.RespBody != "" {
+		s += " response=" + truncate(e.RespBody, 300)
+	}
 	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 type recorder struct {
@@ -236,10 +287,12 @@ type recorder struct {
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	ex := exchange{
-		Method:   req.Method,
-		Path:     req.URL.EscapedPath(),
-		Query:    req.URL.RawQuery,
-		ReqBytes: req.ContentLength,
+		Method:    req.Method,
+		Path:      req.URL.EscapedPath(),
+		Query:     req.URL.RawQuery,
+		Range:     req.Header.Get("Range"),
+		AmzSHA256: req.Header.Get("x-amz-content-sha256"),
+		ReqBytes:  req.ContentLength,
 	}
 	u := *req.URL
 	u.RawQuery = ""
@@ -248,7 +301,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		scheme, _, _ := strings.Cut(a, " ")
 		ex.Auth = scheme + " <redacted>"
 	}
-	if req.GetBody != nil && req.ContentLength > 0 && req.ContentLength <= 4096 {
+	if req.GetBody != nil && req.ContentLength > 0 && req.ContentLength <= maxRecordedBody {
 		if rc, err := req.GetBody(); err == nil {
 			b, _ := io.ReadAll(rc)
 			rc.Close()
@@ -262,11 +315,33 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		ex.Status = resp.StatusCode
 		ex.Location = resp.Header.Get("Location")
 		ex.ContentRange = resp.Header.Get("Content-Range")
+		ex.ETag = resp.Header.Get("ETag")
+		// Keep JSON and error bodies (never image bytes): read a bounded
+		// prefix and hand the caller an identical body.
+		if strings.Contains(resp.Header.Get("Content-Type"), "json") || resp.StatusCode >= 400 {
+			head, rerr := io.ReadAll(io.LimitReader(resp.Body, maxRecordedBody))
+			ex.RespBody = string(head)
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(head), errReader{rerr}, resp.Body), resp.Body}
+		}
 	}
 	r.mu.Lock()
 	r.log = append(r.log, ex)
 	r.mu.Unlock()
 	return resp, err
+}
+
+// errReader replays a read error met while recording a body (nil: EOF, so
+// the MultiReader moves on to the rest of the body).
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	return 0, io.EOF
 }
 
 // mark returns a position to pass to since.
@@ -452,6 +527,11 @@ func compareBytes(t *testing.T, what string, got []byte, f *sifFixture) {
 	if gotHex != f.SHA256 {
 		t.Errorf("%s: sha256 %s, want %s", what, gotHex, f.SHA256)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // uploadRequest says why an exchange counts as sending image bytes, or "".

@@ -1,7 +1,6 @@
 package libclient
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +104,10 @@ func TestLibraryClientRoundTrip(t *testing.T) {
 		if n := bytesSent(exs); n < f.Size {
 			t.Errorf("first push sent %d request-body bytes, less than the %d-byte SIF: the image was never uploaded", n, f.Size)
 		}
+		flow := checkUploadFlow(t, e, exs, f)
+		if flow.Multipart {
+			t.Logf("multipart upload: %d parts of %d bytes, %d part PUTs", flow.TotalParts, flow.PartSize, flow.PartPUTs)
+		}
 		for _, ex := range exs {
 			if ex.Method == "PUT" && ex.Auth == "" {
 				uploadURLs[ex.URL] = true // the (presigned-style) upload URL(s)
@@ -170,75 +173,16 @@ func TestLibraryClientRoundTrip(t *testing.T) {
 
 	t.Run("DownloadImage_v1", func(t *testing.T) {
 		c, _ := newClient(t, e.URL, e.Token)
-		out := filepath.Join(t.TempDir(), "pulled.sif")
-		fh, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := rec.mark()
-		err = c.DownloadImage(opCtx(t), fh, f.Arch, path, "v1", nil)
-		fh.Close()
-		t.Logf("requests:%s", formatExchanges(rec.since(m), 20))
-		if err != nil {
-			t.Fatalf("DownloadImage(%q, tag v1): %v", path, err)
-		}
-		got, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareBytes(t, "DownloadImage", got, f)
+		pullAndCompare(t, e, c, f, f.Arch, path, "v1", nil)
 	})
 
 	t.Run("ConcurrentDownloadImage_v1", func(t *testing.T) {
 		c, _ := newClient(t, e.URL, e.Token)
-		out := filepath.Join(t.TempDir(), "pulled-concurrent.sif")
-		fh, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
-		}
 		spec := &client.Downloader{Concurrency: 3, PartSize: 1 << 20, BufferSize: 32 << 10}
-		m := rec.mark()
-		err = func() (err error) {
-			// client 1.2.2 indexes Content-Range without checking it: a ranged
-			// response without "Content-Range: bytes a-b/N" panics.
-			defer func() {
-				if r := recover(); r != nil {
-					err = errors.New("library panicked (missing/invalid Content-Range on the ranged GET of the 303 Location?): " + toString(r))
-				}
-			}()
-			return c.ConcurrentDownloadImage(opCtx(t), fh, f.Arch, path, "v1", spec, nil)
-		}()
-		fh.Close()
-		exs := rec.since(m)
-		t.Logf("requests:%s", formatExchanges(exs, 20))
-		for _, ex := range exs {
-			if ex.Method != "GET" || !strings.Contains(ex.Path, "/v1/imagefile/") {
-				continue
-			}
-			switch ex.Status {
-			case 200:
-				t.Logf("server answered 200: single-stream download")
-			case 303:
-				ranged := 0
-				for _, r := range exs {
-					if r.ContentRange != "" {
-						ranged++
-					}
-				}
-				// client 1.2.2 sends the ranged GETs to Location with NO
-				// Authorization header, whatever the host.
-				t.Logf("server answered 303: %d ranged GETs (no auth) of %s", ranged, ex.Location)
-			}
-			break
+		if f.Size > 16<<20 {
+			spec = &apptainerDownloader
 		}
-		if err != nil {
-			t.Fatalf("ConcurrentDownloadImage(%q, tag v1): %v", path, err)
-		}
-		got, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareBytes(t, "ConcurrentDownloadImage", got, f)
+		pullAndCompare(t, e, c, f, f.Arch, path, "v1", spec)
 	})
 
 	t.Run("Search_ByNameAndArch", func(t *testing.T) {
@@ -298,6 +242,14 @@ func TestLibraryClientRoundTrip(t *testing.T) {
 		// `apptainer pull library://host/e/c/n` sends no token at all.
 		c, _ := newClient(t, e.URL, "")
 		got, err := c.GetImage(opCtx(t), f.Arch, refV1)
+		if e.AnonPull {
+			if err != nil {
+				t.Fatalf("anonymous GetImage(%q): %v (set SILO_ANON_PULL=0 if Silo is private by design)", refV1, err)
+			}
+			checkImage(t, "anonymous GetImage", got, f)
+			pullAndCompare(t, e, c, f, f.Arch, path, "v1", nil)
+			return
+		}
 		out := filepath.Join(t.TempDir(), "anon.sif")
 		fh, ferr := os.Create(out)
 		if ferr != nil {
@@ -305,27 +257,12 @@ func TestLibraryClientRoundTrip(t *testing.T) {
 		}
 		derr := c.DownloadImage(opCtx(t), fh, f.Arch, path, "v1", nil)
 		fh.Close()
-		if !e.AnonPull {
-			if err == nil {
-				t.Errorf("anonymous GetImage succeeded, but SILO_ANON_PULL=0 says it must be refused")
-			}
-			if derr == nil {
-				t.Errorf("anonymous DownloadImage succeeded, but SILO_ANON_PULL=0 says it must be refused")
-			}
-			return
+		if err == nil {
+			t.Errorf("anonymous GetImage succeeded, but SILO_ANON_PULL=0 says it must be refused")
 		}
-		if err != nil {
-			t.Fatalf("anonymous GetImage(%q): %v (set SILO_ANON_PULL=0 if Silo is private by design)", refV1, err)
+		if derr == nil {
+			t.Errorf("anonymous DownloadImage succeeded, but SILO_ANON_PULL=0 says it must be refused")
 		}
-		checkImage(t, "anonymous GetImage", got, f)
-		if derr != nil {
-			t.Fatalf("anonymous DownloadImage: %v", derr)
-		}
-		data, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareBytes(t, "anonymous DownloadImage", data, f)
 	})
 
 	// container-library-client 1.2.2 exports no SetTags: tags are set by
@@ -458,21 +395,7 @@ func TestPushSameFileToSecondContainer(t *testing.T) {
 		t.Fatalf("GetImage: %v", err)
 	}
 	checkImage(t, "GetImage(second container :v1)", got, f)
-	out := filepath.Join(t.TempDir(), "dup.sif")
-	fh, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.DownloadImage(opCtx(t), fh, f.Arch, path, "v1", nil)
-	fh.Close()
-	if err != nil {
-		t.Fatalf("DownloadImage: %v", err)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	compareBytes(t, "DownloadImage(second container)", data, f)
+	pullAndCompare(t, e, c, f, f.Arch, path, "v1", nil)
 }
 
 // TestGetImageNotFound: unknown entity, container or tag all give

@@ -72,6 +72,12 @@ test.describe('Silo web interface', () => {
     await expect(pull).toContainText(`/${containerPath}:`);
     await expect(page.locator('.tag-row').first()).toBeVisible();
     await expect(page.locator('.image .sha').first()).toHaveText(/^[0-9a-f]{64}$/);
+    // What Silo read from the SIF: the signing key, labels and the definition file.
+    await expect(page.locator('[data-testid="fingerprint"]').first()).toHaveText(/^[0-9A-F]{40}$/);
+    await expect(page.locator('[data-testid="labels"]').first()).toContainText('Author');
+    const definition = page.locator('details.sif-definition').first();
+    await definition.locator('summary').click();
+    await expect(definition.locator('pre')).toContainText('Bootstrap: docker');
     await page.screenshot({ path: screenshotPath, fullPage: true });
 
     // The copy button puts exactly the shown command on the clipboard.

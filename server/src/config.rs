@@ -27,6 +27,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Serve the SPA from this directory instead of the copy built into the binary.
     pub spa_dir: Option<PathBuf>,
+    /// Keep uploads that are not SIF images instead of refusing them with 400 (for sites
+    /// that push other blobs, for example through oras). Such uploads get no SIF metadata.
+    pub accept_non_sif: bool,
     pub branding: Branding,
     pub library: LibrarySettings,
     pub oci: OciSettings,
@@ -89,6 +92,7 @@ impl Default for Config {
             data_dir: PathBuf::from("silo-data"),
             database_url: None,
             spa_dir: None,
+            accept_non_sif: false,
             branding: Branding::default(),
             library: LibrarySettings::default(),
             oci: OciSettings::default(),

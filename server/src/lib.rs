@@ -35,5 +35,5 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
             config.blob_dir().display()
         )
     })?;
-    Ok(Registry::new(db, Arc::new(store)))
+    Ok(Registry::new(db, Arc::new(store)).with_accept_non_sif(config.accept_non_sif))
 }

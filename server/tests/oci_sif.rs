@@ -150,3 +150,38 @@ async fn library_push_is_pulled_as_an_oci_artifact() {
     let container = h.get(&format!("/v1/containers/{name}"), None).await;
     assert_eq!(container.data()["downloadCount"], 1);
 }
+
+#[tokio::test]
+async fn sif_layers_are_inspected_like_library_uploads() {
+    let h = Harness::sif_only().await;
+    let token = h.user("alice", false).await;
+    let name = "alice/tools/real";
+    // Not a SIF image: the manifest is refused and no library image appears.
+    upload(&h, &token, name, b"{}").await;
+    let fake = b"not a SIF at all".to_vec();
+    upload(&h, &token, name, &fake).await;
+    let r = put_manifest(&h, &token, name, "1.0", &sif_manifest(&fake)).await;
+    assert_oci_error(&r, StatusCode::BAD_REQUEST, "MANIFEST_INVALID");
+    let image = h
+        .get(&format!("/v1/images/{name}:1.0?arch=amd64"), Some(&token))
+        .await;
+    assert_eq!(image.status, StatusCode::NOT_FOUND);
+
+    // A real SIF: its architecture comes from inspection.
+    let sif = include_bytes!("../../domain/tests/fixtures/minimal.sif").to_vec();
+    push_sif(&h, &token, name, "1.0", &sif).await;
+    let image = h
+        .get(&format!("/v1/images/{name}:1.0?arch=amd64"), Some(&token))
+        .await;
+    assert_eq!(
+        image.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&image.body)
+    );
+    assert_eq!(image.data()["arch"], "amd64");
+    let pulled = h
+        .get(&format!("/v1/imagefile/{name}:1.0?arch=amd64"), None)
+        .await;
+    assert_eq!(pulled.body, sif);
+}

@@ -11,6 +11,8 @@ use crate::format::{human_bytes, plural, short_sha};
 use crate::model::{ContainerData, ImageInfo, SiteInfo, TagInfo};
 use crate::pull;
 
+use super::container_sif::SifSection;
+
 #[component]
 pub fn ContainerPage() -> impl IntoView {
     let params = use_params_map();
@@ -259,6 +261,7 @@ fn ImageCard(
                 </div>
             </dl>
             <div class="image-flags">{status} {flags}</div>
+            {image.sif.clone().map(|sif| view! { <SifSection sif=sif /> })}
             {by_hash}
         </article>
     }

@@ -2,6 +2,7 @@
 mod collection;
 mod collections;
 mod container;
+mod container_sif;
 mod home;
 
 pub use collection::CollectionPage;

@@ -6,6 +6,7 @@ pub mod container;
 pub mod download_event;
 pub mod entity;
 pub mod image;
+pub mod image_metadata;
 pub mod oci_blob;
 pub mod oci_manifest;
 pub mod oci_tag;

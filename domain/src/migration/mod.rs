@@ -4,6 +4,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
+mod m20261125_000002_sif_metadata;
 mod m20261125_000005_multipart_uploads;
 mod m20261125_000006_oci;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000005_multipart_uploads::Migration),
+            Box::new(m20261125_000002_sif_metadata::Migration),
             Box::new(m20261125_000006_oci::Migration),
         ]
     }

@@ -83,6 +83,8 @@ pub struct CollectionPage {
 pub struct ImageEntry {
     pub image: image::Model,
     pub tags: Vec<tag::Model>,
+    /// What SIF inspection recorded, when the image was inspected.
+    pub sif: Option<super::SifMetadata>,
 }
 
 /// Everything the container page shows.
@@ -314,6 +316,8 @@ impl Registry {
         let view = self.container(actor, path).await?;
         let (images, tags) = self.container_contents(&view).await?;
         let stars = self.container_stars(view.container.id).await?;
+        let ids: Vec<i64> = images.iter().map(|i| i.id).collect();
+        let mut sif = self.metadata_of_images(&ids).await?;
         let images = images
             .into_iter()
             .map(|image| {
@@ -323,6 +327,7 @@ impl Registry {
                     .cloned()
                     .collect();
                 ImageEntry {
+                    sif: sif.remove(&image.id),
                     image,
                     tags: image_tags,
                 }
@@ -407,7 +412,7 @@ mod tests {
         let store = FsBlobStore::open(db.dir.path().join("blobs"))
             .await
             .unwrap();
-        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        let registry = Registry::new(db.db.clone(), Arc::new(store)).with_accept_non_sif(true);
         let alice = actor(&registry, "alice", false).await;
         let bob = actor(&registry, "bob", false).await;
         let admin = actor(&registry, "root", true).await;

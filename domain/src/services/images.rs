@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::{now, ContainerView, Registry};
-use crate::entities::{container, image, star, tag};
+use crate::entities::{container, image, image_metadata, star, tag};
 use crate::error::{DomainError, Result};
 use crate::names::{validate_arch, validate_tag, ImageRef, Sha256Hex, Version, DEFAULT_ARCH};
 use crate::policy::Actor;
@@ -248,6 +248,9 @@ impl Registry {
         let txn = self.db.begin().await?;
         tag::Entity::delete_many()
             .filter(tag::Column::ImageId.eq(view.image.id))
+            .exec(&txn)
+            .await?;
+        image_metadata::Entity::delete_by_id(view.image.id)
             .exec(&txn)
             .await?;
         image::Entity::delete_by_id(view.image.id)

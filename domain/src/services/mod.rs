@@ -8,6 +8,7 @@ mod accounts;
 mod capability;
 mod catalog;
 mod images;
+mod metadata;
 mod multipart;
 mod namespace;
 pub mod oci;
@@ -21,6 +22,7 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use images::ImageView;
+pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
@@ -36,6 +38,8 @@ pub struct Registry {
     store: Arc<dyn BlobStore>,
     /// The download-capability signing key, read from `settings` once.
     signing_key: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// Keep uploads that are not SIF images (some sites push other blobs through oras).
+    accept_non_sif: bool,
 }
 
 impl Registry {
@@ -44,7 +48,14 @@ impl Registry {
             db,
             store,
             signing_key: Arc::default(),
+            accept_non_sif: false,
         }
+    }
+
+    /// Whether uploads that are not valid SIF images are kept (default: refused).
+    pub fn with_accept_non_sif(mut self, accept: bool) -> Self {
+        self.accept_non_sif = accept;
+        self
     }
 
     pub fn db(&self) -> &DatabaseConnection {

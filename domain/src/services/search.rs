@@ -1,10 +1,11 @@
 //! Search across the namespace, never returning what the actor may not see.
 use sea_orm::{
-    sea_query::ExprTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{ContainerView, ImageView, Registry};
-use crate::entities::{collection, container, entity, image, tag};
+use crate::entities::{collection, container, entity, image, image_metadata, tag};
 use crate::error::Result;
 use crate::policy::Actor;
 
@@ -20,8 +21,8 @@ pub struct SearchHits {
 }
 
 impl Registry {
-    /// Case-insensitive substring search over entity, collection and container names and
-    /// image descriptions. `arch` and `signed` narrow the image hits.
+    /// Case-insensitive substring search over entity, collection and container names, image
+    /// descriptions and SIF labels (names and values). `arch` and `signed` narrow the image hits.
     pub async fn search(
         &self,
         actor: &Actor,
@@ -61,11 +62,29 @@ impl Registry {
             .into_tuple()
             .all(&self.db)
             .await?;
+        let labelled: Vec<i64> = image_metadata::Entity::find()
+            .select_only()
+            .column(image_metadata::Column::ImageId)
+            .filter(
+                Expr::expr(Func::lower(Expr::col(image_metadata::Column::Labels))).like(&pattern),
+            )
+            .limit(SEARCH_LIMIT * 4)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let by_labels: Vec<i64> = image::Entity::find()
+            .select_only()
+            .column(image::Column::ContainerId)
+            .filter(image::Column::Id.is_in(labelled))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
         let containers = container::Entity::find()
             .filter(
                 container::Column::Name
                     .like(&pattern)
-                    .or(container::Column::Id.is_in(by_description)),
+                    .or(container::Column::Id.is_in(by_description))
+                    .or(container::Column::Id.is_in(by_labels)),
             )
             .order_by_asc(container::Column::Name)
             .limit(SEARCH_LIMIT * 4)

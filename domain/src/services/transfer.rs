@@ -143,6 +143,8 @@ impl Registry {
         image_id: i64,
         blob: &crate::store::StoredBlob,
     ) -> Result<image::Model> {
+        self.after_upload_inspect(image_id, &blob.sha256, blob.newly_stored)
+            .await?;
         let record = image::Entity::find_by_id(image_id)
             .one(&self.db)
             .await?
@@ -280,7 +282,7 @@ mod tests {
         let store = FsBlobStore::open(db.dir.path().join("blobs"))
             .await
             .unwrap();
-        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        let registry = Registry::new(db.db.clone(), Arc::new(store)).with_accept_non_sif(true);
         registry.create_user("alice", "", false).await.unwrap();
         let token = registry
             .create_token(

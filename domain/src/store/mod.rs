@@ -112,6 +112,31 @@ pub trait BlobStore: Send + Sync + 'static {
     ) -> Result<StoredBlob, StoreError>;
     /// Discards a multipart upload; unknown ids are not an error.
     async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError>;
+    /// Reads up to `len` bytes at `first` into memory (fewer at the end of the blob); for
+    /// small reads only, such as a SIF header or descriptor table.
+    async fn read_range_bytes(
+        &self,
+        sha256: &Sha256Hex,
+        first: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, StoreError> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let range = ByteRange {
+            first,
+            last: Some(first.saturating_add(len - 1)),
+        };
+        let mut reader = match self.open(sha256, Some(range)).await {
+            Err(StoreError::RangeNotSatisfiable { .. }) => return Ok(Vec::new()),
+            other => other?,
+        };
+        let mut out = Vec::with_capacity(usize::try_from(len.min(1 << 20)).unwrap_or(0));
+        while let Some(chunk) = futures::StreamExt::next(&mut reader.stream).await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
 
     /// Appends `data` to a multipart upload begun with size 0, whose current length must be
     /// exactly `offset` (otherwise `RangeNotSatisfiable` with the current length); returns

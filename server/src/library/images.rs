@@ -19,7 +19,8 @@ pub struct ArchQuery {
 
 async fn image_json(registry: &Registry, view: &ImageView) -> LibraryResult<wire::Image> {
     let stars = registry.container_stars(view.owner.container.id).await?;
-    Ok(wire::Image::from_view(view, stars))
+    let metadata = registry.image_metadata(view).await?;
+    Ok(wire::Image::from_view(view, stars, metadata.as_ref()))
 }
 
 /// `GET /v1/images/{ref}`: by tag (for `arch`) or by `sha256.<hex>`.

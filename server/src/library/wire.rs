@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use silo_domain::entities::{collection, entity, image, tag};
 use silo_domain::names::DEFAULT_ARCH;
-use silo_domain::services::{ContainerView, ImageView};
+use silo_domain::services::{ContainerView, ImageView, SifMetadata};
 use std::collections::BTreeMap;
 
 /// The `{"data": …}` success envelope.
@@ -210,7 +210,8 @@ pub struct Image {
 }
 
 impl Image {
-    pub fn from_view(view: &ImageView, stars: u64) -> Self {
+    /// `metadata` is what SIF inspection recorded; its signing-key fingerprints are listed.
+    pub fn from_view(view: &ImageView, stars: u64, metadata: Option<&SifMetadata>) -> Self {
         let i = &view.image;
         let owner = &view.owner;
         let mut tags: Vec<String> = view.tags.iter().map(|t| t.name.clone()).collect();
@@ -232,7 +233,7 @@ impl Image {
             signed: i.signed,
             arch: i.arch.clone(),
             encrypted: i.encrypted,
-            fingerprints: Vec::new(),
+            fingerprints: metadata.map(|m| m.fingerprints.clone()).unwrap_or_default(),
             tags,
             container_stars: stars,
             container_downloads: owner.container.download_count,

@@ -63,22 +63,32 @@ impl Reply {
 }
 
 impl Harness {
+    /// A harness that accepts uploads that are not SIF images, so generic tests can push
+    /// short byte strings.
     pub async fn new() -> Harness {
         Self::with_config(|_| {}).await
     }
 
-    /// A harness whose configuration `adjust` changes first.
+    /// A harness as configured by default: non-SIF uploads are refused.
+    pub async fn sif_only() -> Harness {
+        Self::with_config(|c| c.accept_non_sif = false).await
+    }
+
+    /// A harness whose configuration `adjust` changes first (from a base that accepts
+    /// non-SIF uploads).
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Harness {
         let db = TestDb::new().await;
         let blob_root = db.dir.path().join("blobs");
         let store = FsBlobStore::open(&blob_root).await.unwrap();
-        let registry = Registry::new(db.db.clone(), Arc::new(store));
         let mut config = Config {
             public_url: Some(PUBLIC_URL.into()),
             data_dir: db.dir.path().to_path_buf(),
+            accept_non_sif: true,
             ..Config::default()
         };
         adjust(&mut config);
+        let registry = Registry::new(db.db.clone(), Arc::new(store))
+            .with_accept_non_sif(config.accept_non_sif);
         let app = server::router::app(AppState::new(registry.clone(), config));
         Harness {
             app,

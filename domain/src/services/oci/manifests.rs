@@ -171,6 +171,19 @@ impl Registry {
             Some(d) => Some(parse_digest(d)?),
             None => None,
         };
+        // A SIF artifact is also a library image and tag (checked first: a layer that is
+        // not a SIF image refuses the whole manifest).
+        if artifact_type.as_deref() == Some(SIF_CONFIG_MEDIA_TYPE) {
+            if let [(mt, sif, size)] = layers.as_slice() {
+                if mt == SIF_LAYER_MEDIA_TYPE {
+                    let tag = match reference {
+                        Reference::Tag(t) => Some(t.as_str()),
+                        Reference::Digest(_) => None,
+                    };
+                    self.publish_sif(actor, &repo, sif, *size, tag).await?;
+                }
+            }
+        }
         let content =
             String::from_utf8(body.to_vec()).map_err(|_| invalid("manifests are UTF-8 JSON"))?;
         let txn = self.db.begin().await?;
@@ -213,17 +226,6 @@ impl Registry {
             active.save(&txn).await?;
         }
         txn.commit().await?;
-        if artifact_type.as_deref() == Some(SIF_CONFIG_MEDIA_TYPE) {
-            if let [(mt, sif, size)] = layers.as_slice() {
-                if mt == SIF_LAYER_MEDIA_TYPE {
-                    let tag = match reference {
-                        Reference::Tag(t) => Some(t.as_str()),
-                        Reference::Digest(_) => None,
-                    };
-                    self.publish_sif(actor, &repo, sif, *size, tag).await?;
-                }
-            }
-        }
         Ok(PushedManifest { digest, subject })
     }
 

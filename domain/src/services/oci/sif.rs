@@ -4,12 +4,15 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde_json::json;
 
 use super::manifests::{sha256_of, StoredManifest};
-use super::{EMPTY_CONFIG_SHA256, OCI_MANIFEST, SIF_CONFIG_MEDIA_TYPE, SIF_LAYER_MEDIA_TYPE};
+use super::{
+    OciCode, EMPTY_CONFIG_SHA256, OCI_MANIFEST, SIF_CONFIG_MEDIA_TYPE, SIF_LAYER_MEDIA_TYPE,
+};
 use crate::entities::{image, tag};
-use crate::error::Result;
+use crate::error::{DomainError, Result};
 use crate::names::{validate_tag, Sha256Hex, DEFAULT_ARCH};
 use crate::policy::Actor;
 use crate::services::{now, ContainerView, Registry};
+use crate::store::StoredBlob;
 
 impl Registry {
     /// Records the SIF layer of a pushed artifact as an uploaded library image and points
@@ -29,30 +32,49 @@ impl Registry {
             .await?;
         let image = match existing {
             Some(found) if found.uploaded => found,
-            Some(found) => {
-                let mut active: image::ActiveModel = found.into();
-                active.uploaded = Set(true);
-                active.size = Set(size as i64);
-                active.updated_at = Set(now());
-                active.update(&self.db).await?
-            }
-            None => {
-                image::ActiveModel {
-                    container_id: Set(repo.container.id),
-                    sha256: Set(sif.to_string()),
-                    size: Set(size as i64),
-                    arch: Set(None),
-                    uploaded: Set(true),
-                    description: Set(String::new()),
-                    signed: Set(None),
-                    encrypted: Set(None),
-                    created_by: Set(actor.user_id()),
-                    created_at: Set(now()),
-                    updated_at: Set(now()),
-                    ..Default::default()
+            existing => {
+                let created = existing.is_none();
+                let record = match existing {
+                    Some(found) => found,
+                    None => {
+                        image::ActiveModel {
+                            container_id: Set(repo.container.id),
+                            sha256: Set(sif.to_string()),
+                            size: Set(0),
+                            arch: Set(None),
+                            uploaded: Set(false),
+                            description: Set(String::new()),
+                            signed: Set(None),
+                            encrypted: Set(None),
+                            created_by: Set(actor.user_id()),
+                            created_at: Set(now()),
+                            updated_at: Set(now()),
+                            ..Default::default()
+                        }
+                        .insert(&self.db)
+                        .await?
+                    }
+                };
+                // The same inspection as every library upload: arch, signatures, metadata;
+                // a layer that is not a SIF image is refused (the OCI blob itself stays).
+                let blob = StoredBlob {
+                    sha256: sif.clone(),
+                    size,
+                    newly_stored: false,
+                };
+                match self.mark_uploaded(record.id, &blob).await {
+                    Ok(updated) => updated,
+                    Err(DomainError::InvalidInput(why)) => {
+                        if created {
+                            image::Entity::delete_by_id(record.id)
+                                .exec(&self.db)
+                                .await?;
+                        }
+                        return Err(OciCode::ManifestInvalid
+                            .err(format!("the SIF layer is not a SIF image: {why}")));
+                    }
+                    Err(e) => return Err(e),
                 }
-                .insert(&self.db)
-                .await?
             }
         };
         if let Some(name) = tag_name.filter(|t| validate_tag(t).is_ok()) {
