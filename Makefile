@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-e2e fmt bench fuzz clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-oci test-e2e fmt bench fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ setup: ## install the build tools (idempotent)
 setup-test: ## install the build and test tools (idempotent)
 	@scripts/setup.sh --test
 
-test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-e2e ## every check and test, on SQLite and PostgreSQL
+test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-e2e ## every check and test, on SQLite and PostgreSQL
 	@echo "make test: all suites passed"
 
 openapi: ## regenerate docs/openapi.json (the REST API's OpenAPI document) from the code
@@ -80,6 +80,14 @@ test-sregistry: ## the real sregistry client and the shub:// request sequence ag
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db end2end/run-sregistry.sh $(SILO_DEBUG); \
+	elif [ "$$CI" = true ]; then exit 1; fi
+
+test-oci: ## oras-py and skopeo against a running silo (SQLite, then PostgreSQL), cross-protocol pulls
+	cargo build -p server
+	end2end/run-oci.sh $(SILO_DEBUG)
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
+		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OCI_PORT=18291 end2end/run-oci.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then exit 1; fi
 
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image

@@ -11,6 +11,8 @@ set -euo pipefail
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0       # npm's wasm-opt; Debian's (108) breaks current WASM
+ORAS_PY_VERSION=0.2.43         # PyPI oras, for end2end/run-oci.sh
+ORAS_VENV=${OCI_VENV:-$HOME/.cache/silo-oci-venv}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 want_test=0
 [[ ${1:-} == --test ]] && want_test=1
@@ -20,7 +22,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 apt_packages=(curl pkg-config)
 if ((want_test)); then
 	apt_packages+=(golang-go golang-github-apptainer-container-library-client-dev
-		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr python3-venv
+		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr python3-venv skopeo
 		golang-github-apptainer-container-key-client-dev)
 fi
 missing=()
@@ -73,6 +75,11 @@ if ((want_test)); then
 		say "installing Playwright (without its browser download: tests use Debian's chromium)"
 		(cd "$top/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 		sha256sum "$lock" | cut -d' ' -f1 >"$stamp"
+	fi
+	if [[ $("$ORAS_VENV/bin/python" -c 'import oras.version as v; print(v.__version__)' 2>/dev/null) != "$ORAS_PY_VERSION" ]]; then
+		say "installing oras-py $ORAS_PY_VERSION into $ORAS_VENV"
+		[[ -x $ORAS_VENV/bin/python ]] || python3 -m venv "$ORAS_VENV"
+		"$ORAS_VENV/bin/pip" install -q "oras==$ORAS_PY_VERSION"
 	fi
 fi
 if ((want_test)); then

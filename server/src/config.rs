@@ -32,6 +32,16 @@ pub struct Config {
     pub accept_non_sif: bool,
     pub branding: Branding,
     pub library: LibrarySettings,
+    pub oci: OciSettings,
+}
+
+/// The OCI distribution API (`oras://`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OciSettings {
+    /// Config, layer and artifact media types accepted in pushed manifests, besides the SIF
+    /// types; empty accepts every media type.
+    pub allowed_media_types: Vec<String>,
 }
 
 /// How `GET /v1/imagefile/…` answers.
@@ -85,6 +95,7 @@ impl Default for Config {
             accept_non_sif: false,
             branding: Branding::default(),
             library: LibrarySettings::default(),
+            oci: OciSettings::default(),
         }
     }
 }

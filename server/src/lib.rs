@@ -4,6 +4,7 @@ pub mod config;
 pub mod keyserver;
 pub mod library;
 pub mod rest;
+pub mod oci;
 pub mod router;
 pub mod secret_key;
 pub mod shub;

@@ -20,6 +20,7 @@ pub fn app(state: AppState) -> Router {
         .merge(keyserver::routes())
         .merge(sregistry::routes())
         .merge(rest::routes())
+        .merge(crate::oci::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

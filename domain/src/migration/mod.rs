@@ -8,6 +8,7 @@ mod m20261125_000002_sif_metadata;
 mod m20261125_000003_pgp_keys;
 mod m20261125_000004_sregistry_credentials;
 mod m20261125_000005_multipart_uploads;
+mod m20261125_000006_oci;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_pgp_keys::Migration),
             Box::new(m20261125_000004_sregistry_credentials::Migration),
             Box::new(m20261125_000005_multipart_uploads::Migration),
+            Box::new(m20261125_000006_oci::Migration),
         ]
     }
 }

@@ -28,7 +28,7 @@ pub struct DownloadGrant {
 }
 
 impl Registry {
-    async fn signing_key(&self) -> Result<Vec<u8>> {
+    pub(crate) async fn signing_key(&self) -> Result<Vec<u8>> {
         let cached = self.signing_key.get().cloned();
         if let Some(key) = cached {
             return Ok(key);
@@ -55,7 +55,7 @@ impl Registry {
         Ok(key)
     }
 
-    fn mac(key: &[u8]) -> Hmac<Sha256> {
+    pub(crate) fn mac(key: &[u8]) -> Hmac<Sha256> {
         Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length")
     }
 

@@ -256,15 +256,10 @@ impl Registry {
         image::Entity::delete_by_id(view.image.id)
             .exec(&txn)
             .await?;
-        let still_used = image::Entity::find()
-            .filter(image::Column::Sha256.eq(view.image.sha256.as_str()))
-            .count(&txn)
-            .await?;
         txn.commit().await?;
-        if still_used == 0 {
-            let sha = Sha256Hex::parse(&view.image.sha256)?;
-            self.store.delete(&sha).await?;
-        }
+        // The bytes stay while another image record or an OCI repository uses them.
+        let sha = Sha256Hex::parse(&view.image.sha256)?;
+        self.delete_bytes_if_unused(&sha).await?;
         Ok(view)
     }
 }

@@ -12,6 +12,7 @@ mod metadata;
 mod keys;
 mod multipart;
 mod namespace;
+pub mod oci;
 mod search;
 mod sregistry;
 pub mod stats;

@@ -107,7 +107,8 @@ impl Registry {
             }
             self.forget_session(&session.id).await?;
         }
-        Ok(expired.len() as u64)
+        let oci = self.sweep_expired_oci_uploads().await?;
+        Ok(expired.len() as u64 + oci)
     }
 
     /// The legacy one-request upload (`POST /v1/imagefile/{id}`).
@@ -238,7 +239,7 @@ impl Registry {
         Ok(Download { view, reader })
     }
 
-    async fn record_download(
+    pub(crate) async fn record_download(
         &self,
         user_id: Option<i64>,
         view: &ImageView,

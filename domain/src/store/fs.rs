@@ -432,6 +432,41 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn append_part(
+        &self,
+        upload_id: &str,
+        offset: u64,
+        mut data: ByteStream,
+    ) -> Result<u64, StoreError> {
+        let path = self.multipart_path(upload_id)?;
+        let mut file = match tokio::fs::OpenOptions::new().append(true).open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let current = file.metadata().await?.len();
+        if current != offset {
+            return Err(StoreError::RangeNotSatisfiable { size: current });
+        }
+        let mut written: u64 = 0;
+        let outcome: Result<(), StoreError> = async {
+            while let Some(chunk) = data.next().await {
+                let chunk = chunk.map_err(StoreError::Interrupted)?;
+                file.write_all(&chunk).await?;
+                written += chunk.len() as u64;
+            }
+            file.flush().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            // A broken chunk is not kept: the upload stays at its previous length.
+            let _ = file.set_len(offset).await;
+            return Err(e);
+        }
+        Ok(offset + written)
+    }
+
     async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError> {
         let main = self.multipart_path(upload_id)?;
         let prefix = format!("mp-{upload_id}.");
@@ -560,6 +595,51 @@ mod tests {
         assert!(matches!(
             store.open(&sha(b"data"), None).await.err().unwrap(),
             StoreError::NotFound
+        ));
+    }
+
+    #[tokio::test]
+    async fn appends_in_order_and_refuses_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).await.unwrap();
+        let id = "abc123";
+        store.begin_multipart(id, 0).await.unwrap();
+        assert_eq!(
+            store
+                .append_part(id, 0, stream_of(vec![b"hello "]))
+                .await
+                .unwrap(),
+            6
+        );
+        let gap = store.append_part(id, 7, stream_of(vec![b"x"])).await;
+        assert!(matches!(
+            gap,
+            Err(StoreError::RangeNotSatisfiable { size: 6 })
+        ));
+        let broken: ByteStream = Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"wor")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "gone",
+            )),
+        ]));
+        assert!(store.append_part(id, 6, broken).await.is_err());
+        assert_eq!(
+            store
+                .append_part(id, 6, stream_of(vec![b"world"]))
+                .await
+                .unwrap(),
+            11
+        );
+        let expected = Expected {
+            sha256: Some(sha(b"hello world")),
+            size: None,
+        };
+        let blob = store.complete_multipart(id, &expected).await.unwrap();
+        assert_eq!(blob.size, 11);
+        assert!(matches!(
+            store.append_part(id, 11, stream_of(vec![b"!"])).await,
+            Err(StoreError::NotFound)
         ));
     }
 

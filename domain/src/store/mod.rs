@@ -139,4 +139,20 @@ pub trait BlobStore: Send + Sync + 'static {
         }
         Ok(out)
     }
+
+    /// Appends `data` to a multipart upload begun with size 0, whose current length must be
+    /// exactly `offset` (otherwise `RangeNotSatisfiable` with the current length); returns
+    /// the new length. This is how chunked OCI uploads grow, in order.
+    async fn append_part(
+        &self,
+        upload_id: &str,
+        offset: u64,
+        data: ByteStream,
+    ) -> Result<u64, StoreError> {
+        let _ = (upload_id, offset, data);
+        Err(StoreError::Io(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this blob store cannot append to uploads",
+        )))
+    }
 }
