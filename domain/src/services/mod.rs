@@ -8,8 +8,8 @@ mod accounts;
 mod capability;
 mod catalog;
 mod images;
-mod metadata;
 mod keys;
+mod metadata;
 mod multipart;
 mod namespace;
 pub mod oci;
@@ -25,10 +25,10 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use images::ImageView;
-pub use metadata::SifMetadata;
 pub use keys::{
     KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
 };
+pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
