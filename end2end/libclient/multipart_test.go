@@ -224,7 +224,9 @@ func TestMultipart_PartHashMismatch_Abort(t *testing.T) {
 
 	// The aborted upload is gone: its part URL, a new part request and a
 	// complete all answer 404.
-	if r := putPart(t, e, firstURL, partOf(f, 1, mu.PartSize), ""); r.Status != 404 {
+	// A one-byte body: the server refuses before reading, and a large body would race
+	// with the connection closing (a broken pipe instead of the 404).
+	if r := putPart(t, e, firstURL, []byte("x"), ""); r.Status != 404 {
 		t.Errorf("PUT to part 1's URL after the abort answered %d, want 404: %s", r.Status, truncate(string(r.Body), 200))
 	}
 	partRequest(t, e, id, mu, 1, mu.PartSize, "").requireError(t, "part request for the aborted upload", 404)
