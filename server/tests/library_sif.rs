@@ -259,3 +259,27 @@ async fn multipart_uploads_are_inspected_too() {
     let image = image_by_hash(&h, &token, "alice/big/junk", &junk).await;
     assert_eq!(image["uploaded"], false);
 }
+
+#[tokio::test]
+async fn tags_must_match_the_image_architecture() {
+    let h = Harness::sif_only().await;
+    let token = h.user("alice", false).await;
+    let cont = h.container(&token, "alice/arch/check", false).await;
+    let image_id = h.push(&token, &cont, &fixture("full.sif"), "v1").await;
+    let tags = h.get(&format!("/v2/tags/{cont}"), None).await;
+    assert_eq!(
+        tags.data()["arm64"]["v1"],
+        image_id.as_str(),
+        "tagged for its own arch"
+    );
+    let wrong = json!({"Arch": "amd64", "Tag": "v2", "ImageID": image_id});
+    let r = h
+        .post_json(&format!("/v2/tags/{cont}"), Some(&token), wrong)
+        .await;
+    assert!(r
+        .assert_error(StatusCode::BAD_REQUEST)
+        .contains("built for arm64"));
+    h.get("/v1/images/alice/arch/check:v2?arch=amd64", None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND);
+}

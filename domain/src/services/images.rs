@@ -195,6 +195,11 @@ impl Registry {
             .unwrap_or(DEFAULT_ARCH)
             .to_string();
         validate_arch(&arch)?;
+        if let Some(own) = view.image.arch.as_deref().filter(|own| *own != arch) {
+            return Err(DomainError::invalid(format!(
+                "image {image_id} is built for {own}; it cannot be tagged for {arch}"
+            )));
+        }
         let txn = self.db.begin().await?;
         if view.image.arch.is_none() {
             let mut active: image::ActiveModel = view.image.clone().into();

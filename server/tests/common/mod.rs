@@ -259,7 +259,8 @@ impl Harness {
                 .await;
             assert_eq!(done.status, StatusCode::OK);
         }
-        let body = serde_json::json!({"Arch": "amd64", "Tag": tag, "ImageID": image_id});
+        // No Arch: the tag takes the image's own architecture (amd64 for non-SIF content).
+        let body = serde_json::json!({"Tag": tag, "ImageID": image_id});
         let r = self
             .post_json(&format!("/v2/tags/{container_id}"), Some(token), body)
             .await;
