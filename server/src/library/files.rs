@@ -14,20 +14,12 @@ use super::error::{parse_id, Caller, LibraryJson, LibraryResult};
 use super::images::ArchQuery;
 use super::wire::{self, data};
 use crate::config::DownloadMode;
+use crate::headers::{content_length, requested_range};
 use crate::state::AppState;
 
 /// A request body as a byte stream for the blob store.
 pub fn body_stream(body: Body) -> ByteStream {
     Box::pin(body.into_data_stream().map_err(std::io::Error::other))
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
 }
 
 /// `POST /v2/imagefile/{id}`: hands out a capability URL for the bytes.
@@ -112,41 +104,9 @@ pub async fn legacy_upload(
     Ok(data(json!({"id": image_id.to_string(), "uploaded": true})))
 }
 
-/// Parses a single `bytes=first-[last]` range; anything else is served whole.
+/// The request's byte range; a malformed one is a 400.
 pub fn parse_range(headers: &HeaderMap) -> LibraryResult<Option<ByteRange>> {
-    let Some(value) = headers.get(header::RANGE) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| DomainError::invalid("unreadable Range header"))?;
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((first, last)) = spec.split_once('-') else {
-        return Err(DomainError::invalid(format!("malformed Range {value:?}")).into());
-    };
-    if first.trim().is_empty() {
-        return Ok(None);
-    }
-    let first: u64 = first
-        .trim()
-        .parse()
-        .map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?;
-    let last: Option<u64> = match last.trim() {
-        "" => None,
-        l => Some(
-            l.parse()
-                .map_err(|_| DomainError::invalid(format!("malformed Range {value:?}")))?,
-        ),
-    };
-    if last.is_some_and(|l| l < first) {
-        return Err(DomainError::invalid(format!("malformed Range {value:?}")).into());
-    }
-    Ok(Some(ByteRange { first, last }))
+    Ok(requested_range(headers).map_err(DomainError::invalid)?)
 }
 
 /// `GET /v1/imagefile/{ref}?arch=`: the image bytes, whole (200) or a range (206); or, in

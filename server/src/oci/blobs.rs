@@ -7,11 +7,12 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use serde::Deserialize;
 use silo_domain::services::oci::{parse_digest, OciCode};
-use silo_domain::store::{ByteRange, ByteStream};
+use silo_domain::store::ByteStream;
 use silo_domain::DomainError;
 
 use super::auth::authorize;
 use super::error::OciResult;
+use crate::headers::{content_length, requested_range};
 use crate::state::AppState;
 
 type Repo = (String, String, String);
@@ -24,27 +25,6 @@ fn set(response: &mut Response, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         response.headers_mut().insert(name, v);
     }
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-}
-
-/// A single `bytes=first-[last]` range; anything else is served whole.
-fn range(headers: &HeaderMap) -> Option<ByteRange> {
-    let spec = headers.get(header::RANGE)?.to_str().ok()?.trim();
-    let (first, last) = spec.strip_prefix("bytes=")?.split_once('-')?;
-    let first = first.trim().parse().ok()?;
-    let last = match last.trim() {
-        "" => None,
-        l => Some(l.parse().ok().filter(|l| *l >= first)?),
-    };
-    Some(ByteRange { first, last })
 }
 
 /// `HEAD|GET /v2/<name>/blobs/<digest>`.
@@ -66,7 +46,8 @@ pub async fn get(
         set(&mut r, "content-length", &size.to_string());
         r
     } else {
-        let range = range(&headers);
+        // Malformed ranges are ignored here: the blob is served whole.
+        let range = requested_range(&headers).ok().flatten();
         let reader = registry
             .oci_open_blob(&access.actor, &access.path, &sha, range, range.is_none())
             .await
