@@ -11,6 +11,7 @@
 #   SPA_EMBEDDED=1  serve the SPA embedded in the binary instead of dist/ (release builds)
 #   SPA_KEEP=1      keep the temp dir (data dir, silo.log)
 #   CHROMIUM_PATH   browser binary (default /usr/bin/chromium)
+#   PLAYWRIGHT_ARGS extra arguments for `playwright test` (e.g. a spec file or `-g <title>`)
 #
 # Needs: dist/ (`trunk build --release`), node + npm, chromium, and @playwright/test in
 # end2end/node_modules (installed here with `npm ci` if missing; never `playwright install`).
@@ -112,7 +113,7 @@ status=0
 	cd "$root"
 	SILO_URL=$base_url SILO_E2E_CONTAINER=$public_container \
 		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre \
-		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts
+		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 
 if ((status == 0)); then
