@@ -106,13 +106,17 @@ SILO_URL=$base_url SILO_TOKEN=$token node "$here/seed.mjs" "$public_container" |
 SILO_URL=$base_url SILO_TOKEN=$token SILO_E2E_PRIVATE=1 node "$here/seed.mjs" "$private_container" ||
 	die "pushing $private_container failed"
 
+# More collections than fit on one page, with sizes, pulls and stars to sort by.
+env "${silo_env[@]}" "$silo" seed --containers 150 --entities 5 --per-collection 2 --max-kib 16 >&2 ||
+	die "silo seed failed"
+
 # ---------------------------------------------------------------- Playwright
 mkdir -p "$root/docs/screenshots"
 status=0
 (
 	cd "$root"
 	SILO_URL=$base_url SILO_E2E_CONTAINER=$public_container \
-		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre \
+		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre SILO_E2E_SEEDED=1 \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

@@ -50,13 +50,14 @@ pub fn Header() -> impl IntoView {
         <header class="site-header">
             <div class="wrap header-inner">
                 <A href="/" attr:class="brand">
-                    <img src="/logo.svg" alt="" width="28" height="28" class="brand-logo" />
+                    <img src=move || site.get().map_or_else(|| "/logo.svg".to_string(), |s| s.logo_url) alt="" width="28" height="28" class="brand-logo" />
                     <span class="brand-name">{move || site.name()}</span>
                 </A>
                 <nav class="site-nav" aria-label="Main">
                     <A href="/" exact=true>"Home"</A>
                     <A href="/collections">"Collections"</A>
                 </nav>
+                <crate::search::SearchBox />
             </div>
         </header>
     }
@@ -88,6 +89,12 @@ pub fn Footer() -> impl IntoView {
             <div class="wrap footer-inner">
                 <span>{institution}</span>
                 {help}
+                <nav class="footer-nav" aria-label="About this registry">
+                    <A href="/about">"About"</A>
+                    <A href="/tools">"Tools"</A>
+                    <A href="/terms">"Terms"</A>
+                    <a href="/api/docs" rel="external">"API"</a>
+                </nav>
                 <span class="muted">"Powered by Silo"</span>
             </div>
         </footer>
@@ -140,12 +147,43 @@ pub fn NotFound(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
     }
 }
 
+/// The "no access" page: sign in, or ask for access.
+#[component]
+pub fn NoAccess(signed_in: bool, #[prop(optional, into)] reason: Option<String>) -> impl IntoView {
+    let site = use_site();
+    let help = move || {
+        site.get().filter(|s| !s.help_email.is_empty()).map(|s| {
+            view! { <p>"Ask for access at " <a href=format!("mailto:{}", s.help_email)>{s.help_email.clone()}</a>"."</p> }
+        })
+    };
+    let what = if signed_in {
+        reason.unwrap_or_else(|| "Your account may not see or change this.".into())
+    } else {
+        "Sign in to see this page.".into()
+    };
+    let sign_in = (!signed_in).then(|| view! { <p><A href="/login">"Sign in"</A></p> });
+    view! {
+        <PageTitle text="No access" />
+        <section class="notfound noaccess" data-status=if signed_in { "403" } else { "401" }>
+            <p class="notfound-code">{if signed_in { "403" } else { "401" }}</p>
+            <h1>"No access"</h1>
+            <p>{what}</p>
+            {sign_in}
+            {help}
+        </section>
+    }
+}
+
 /// Shows a failed server call: not found becomes the 404 page.
 #[component]
 pub fn ErrorView(error: SiloError, #[prop(optional, into)] what: Option<String>) -> impl IntoView {
     match error {
         SiloError::NotFound => {
             view! { <NotFound what=what.unwrap_or_else(|| "such thing".into()) /> }.into_any()
+        }
+        SiloError::Unauthenticated => view! { <NoAccess signed_in=false /> }.into_any(),
+        SiloError::Forbidden(reason) => {
+            view! { <NoAccess signed_in=true reason=reason /> }.into_any()
         }
         other => view! {
             <PageTitle text="Error" />

@@ -8,6 +8,9 @@ pub struct Branding {
     pub help_email: String,
     pub institution_name: String,
     pub institution_url: String,
+    pub logo_url: String,
+    pub about: String,
+    pub terms: String,
 }
 
 /// Provided to server functions with `provide_context` by the `silo` server.

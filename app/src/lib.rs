@@ -14,9 +14,13 @@ pub mod format;
 pub mod model;
 mod pages;
 pub mod pull;
+mod search;
 
 use components::{Footer, Header, NotFound, Site};
-use pages::{CollectionPage, CollectionsPage, ContainerPage, HomePage};
+use pages::{
+    AboutPage, CollectionPage, CollectionsPage, ContainerPage, HomePage, TermsPage, ToolsPage,
+};
+use search::SearchPage;
 
 /// The application root.
 #[component]
@@ -34,6 +38,10 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/collections") view=CollectionsPage />
+                        <Route path=path!("/search") view=SearchPage />
+                        <Route path=path!("/about") view=AboutPage />
+                        <Route path=path!("/tools") view=ToolsPage />
+                        <Route path=path!("/terms") view=TermsPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
                     </Routes>

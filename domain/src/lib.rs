@@ -10,6 +10,7 @@ pub mod error;
 pub mod migration;
 pub mod names;
 pub mod policy;
+pub mod seed;
 pub mod services;
 pub mod sif;
 pub mod store;

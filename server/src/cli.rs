@@ -40,6 +40,29 @@ pub enum Command {
     /// Print the REST API's OpenAPI document (as served at /api/openapi.json and committed
     /// as docs/openapi.json).
     Openapi,
+    /// Fill an empty registry with demonstration data: users, collections, thousands of
+    /// containers (small non-SIF blobs of varied size), pulls and stars over past days. For
+    /// trying the web interface and for benchmarks; never on a production registry.
+    Seed(SeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Containers to create (one tagged image each).
+    #[arg(long, default_value_t = 10_000)]
+    pub containers: u64,
+    /// Users, each with an entity of their own.
+    #[arg(long, default_value_t = 40)]
+    pub entities: u64,
+    /// Containers per collection.
+    #[arg(long, default_value_t = 20)]
+    pub per_collection: u64,
+    /// Every n-th collection is private (0: none).
+    #[arg(long, default_value_t = 7)]
+    pub private_every: u64,
+    /// Largest image in KiB (sizes are spread log-uniformly from 1 KiB).
+    #[arg(long, default_value_t = 256)]
+    pub max_kib: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +164,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if user.is_active { "active" } else { "disabled" }
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed(args) => {
+            let registry = crate::open_registry(&config)
+                .await?
+                .with_accept_non_sif(true);
+            let plan = silo_domain::seed::SeedPlan {
+                containers: args.containers,
+                entities: args.entities,
+                containers_per_collection: args.per_collection,
+                private_every: args.private_every,
+                max_image_kib: args.max_kib,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let report = registry
+                .seed(&plan, |done| {
+                    eprint!("\rseeded {done}/{} containers", plan.containers)
+                })
+                .await?;
+            eprintln!(
+                "\nseeded {} users, {} collections, {} containers ({} MiB), {} pulls, {} stars in {:.1} s",
+                report.users,
+                report.collections,
+                report.containers,
+                report.bytes / (1024 * 1024),
+                report.downloads,
+                report.stars,
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::Create(args)) => {

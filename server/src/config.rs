@@ -82,6 +82,13 @@ pub struct Branding {
     pub help_email: String,
     pub institution_name: String,
     pub institution_url: String,
+    /// Address of the logo in the header and on the home page (a path on this server or
+    /// an absolute URL).
+    pub logo_url: String,
+    /// Text of the About page (paragraphs separated by blank lines); empty for a default.
+    pub about: String,
+    /// Text of the Terms page (paragraphs separated by blank lines); empty for a default.
+    pub terms: String,
 }
 
 impl Default for Config {
@@ -107,6 +114,9 @@ impl Default for Branding {
             help_email: String::new(),
             institution_name: String::new(),
             institution_url: String::new(),
+            logo_url: "/logo.svg".into(),
+            about: String::new(),
+            terms: String::new(),
         }
     }
 }

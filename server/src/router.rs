@@ -49,6 +49,9 @@ async fn server_function(
             help_email: state.config.branding.help_email.clone(),
             institution_name: state.config.branding.institution_name.clone(),
             institution_url: state.config.branding.institution_url.clone(),
+            logo_url: state.config.branding.logo_url.clone(),
+            about: state.config.branding.about.clone(),
+            terms: state.config.branding.terms.clone(),
         },
         public_url: state.public_url.to_string(),
     };

@@ -169,7 +169,11 @@ async fn token_endpoint_grants_what_the_policy_allows() {
         .unwrap()
         .contains("repository:alice/tools/other:pull"));
     // A tampered token is refused.
-    let last = if alice_bearer.ends_with('0') { '1' } else { '0' };
+    let last = if alice_bearer.ends_with('0') {
+        '1'
+    } else {
+        '0'
+    };
     let tampered = format!("{}{last}", &alice_bearer[..alice_bearer.len() - 1]);
     assert_ne!(tampered, alice_bearer);
     let r = req(

@@ -6,7 +6,13 @@
 use leptos::prelude::*;
 
 use crate::error::SiloError;
-use crate::model::{CollectionData, CollectionRow, ContainerData, HomeData, SiteInfo};
+use crate::model::{CollectionData, ContainerData, HomeData, SiteInfo};
+
+mod listing;
+mod search;
+
+pub use listing::list_collections;
+pub use search::search;
 
 /// The centre's name, contacts, and how clients reach this registry.
 #[server(prefix = "/rpc", endpoint = "site")]
@@ -21,17 +27,6 @@ pub async fn get_home() -> Result<HomeData, SiloError> {
     let ctx = server::context()?;
     let summary = ctx.registry.home_summary(&server::current_actor()).await;
     server::respond(summary.map(server::home_data))
-}
-
-/// The collections the viewer may see.
-#[server(prefix = "/rpc", endpoint = "collections")]
-pub async fn list_collections() -> Result<Vec<CollectionRow>, SiloError> {
-    let ctx = server::context()?;
-    let list = ctx
-        .registry
-        .list_collections(&server::current_actor())
-        .await;
-    server::respond(list.map(|rows| rows.into_iter().map(server::collection_row).collect()))
 }
 
 /// A collection and its containers.

@@ -5,8 +5,8 @@ use silo_domain::{services, Actor, DomainError};
 use crate::context::SiloContext;
 use crate::error::SiloError;
 use crate::model::{
-    CollectionData, CollectionRow, ContainerData, ContainerRef, ContainerRow, HomeData,
-    ImageInfo, RecentPush, SifDetails, SiteInfo, TagInfo, Timestamp,
+    CollectionData, CollectionRow, ContainerData, ContainerRef, ContainerRow, HomeData, ImageInfo,
+    RecentPush, SifDetails, SiteInfo, TagInfo, Timestamp,
 };
 
 /// Who is looking. Everyone is anonymous until the SPA gets a login; then this reads the
@@ -53,6 +53,9 @@ pub fn site_info(ctx: &SiloContext) -> SiteInfo {
         help_email: ctx.branding.help_email.clone(),
         institution_name: ctx.branding.institution_name.clone(),
         institution_url: ctx.branding.institution_url.clone(),
+        logo_url: ctx.branding.logo_url.clone(),
+        about: ctx.branding.about.clone(),
+        terms: ctx.branding.terms.clone(),
         remote_name: remote_name(&ctx.branding.name),
         public_url,
         library_host,
@@ -137,15 +140,17 @@ pub fn home_data(summary: services::HomeSummary) -> HomeData {
     }
 }
 
-pub fn collection_row(row: services::CollectionSummary) -> CollectionRow {
+pub fn collection_row(row: services::stats::CollectionStats) -> CollectionRow {
     CollectionRow {
-        entity: row.entity.name,
+        entity: row.entity_name,
         collection: row.collection.name,
         description: row.collection.description,
         containers: row.containers,
-        total_bytes: row.total_bytes,
+        total_bytes: row.size_bytes,
         updated_at: timestamp(row.updated_at),
         private: row.collection.private,
+        stars: row.stars,
+        downloads: row.downloads,
     }
 }
 

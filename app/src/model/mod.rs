@@ -2,6 +2,14 @@
 //! WASM client and the server; nothing here knows about the database.
 use serde::{Deserialize, Serialize};
 
+mod listing;
+mod search;
+
+pub use listing::{
+    encode_query_value, CollectionListing, CollectionSortKey, ListingRequest, COLLECTIONS_PER_PAGE,
+};
+pub use search::{SearchHit, SearchHitKind, SearchResults};
+
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamp {
@@ -17,6 +25,12 @@ pub struct SiteInfo {
     pub help_email: String,
     pub institution_name: String,
     pub institution_url: String,
+    /// The logo's address.
+    pub logo_url: String,
+    /// The About page's text (paragraphs separated by blank lines); empty for the default.
+    pub about: String,
+    /// The Terms page's text; empty for the default.
+    pub terms: String,
     /// The registry's public base URL, without a trailing slash.
     pub public_url: String,
     /// Host (and port) for `library://<host>/…` references.
@@ -89,6 +103,8 @@ pub struct CollectionRow {
     pub total_bytes: u64,
     pub updated_at: Timestamp,
     pub private: bool,
+    pub stars: u64,
+    pub downloads: u64,
 }
 
 impl CollectionRow {

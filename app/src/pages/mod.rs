@@ -4,8 +4,10 @@ mod collections;
 mod container;
 mod container_sif;
 mod home;
+mod info;
 
 pub use collection::CollectionPage;
 pub use collections::CollectionsPage;
 pub use container::ContainerPage;
 pub use home::HomePage;
+pub use info::{AboutPage, TermsPage, ToolsPage};

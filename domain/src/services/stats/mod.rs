@@ -13,8 +13,14 @@ use crate::error::{DomainError, Result};
 
 mod images;
 mod lists;
+mod quick_search;
 mod sql;
 mod usage;
+
+pub use quick_search::{
+    CollectionHit, ContainerHit, ContainerMatch, EntityHit, QuickHits, QUICK_SEARCH_LIMIT,
+    QUICK_SEARCH_MIN_CHARS,
+};
 
 /// Largest page a list answers.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -316,5 +322,7 @@ pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+#[cfg(test)]
+mod quick_search_tests;
 #[cfg(test)]
 mod tests;
