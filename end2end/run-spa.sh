@@ -107,7 +107,7 @@ SILO_URL=$base_url SILO_TOKEN=$token SILO_E2E_PRIVATE=1 node "$here/seed.mjs" "$
 	die "pushing $private_container failed"
 
 # More collections than fit on one page, with sizes, pulls and stars to sort by.
-env "${silo_env[@]}" "$silo" seed --containers 150 --entities 5 --per-collection 2 --max-kib 16 >&2 ||
+env -u SILO_E2E_SIF "${silo_env[@]}" "$silo" seed --containers 150 --entities 5 --per-collection 2 --max-kib 16 >&2 ||
 	die "silo seed failed"
 
 # ---------------------------------------------------------------- Playwright

@@ -58,6 +58,8 @@ pub fn SearchBox() -> impl IntoView {
                 active.update(|a| *a = Some(a.map_or(count - 1, |i| (i + count - 1) % count)));
             }
             "Escape" => {
+                // Close the list but keep the text (a search field would clear itself).
+                ev.prevent_default();
                 open.set(false);
                 active.set(None);
             }

@@ -233,11 +233,11 @@ fn Pager(
     };
     view! {
         <nav class="pager" aria-label="Pages">
-            <button type="button" class="btn" disabled=page <= 1 on:click=to(1)>"« First"</button>
-            <button type="button" class="btn" disabled=page <= 1 on:click=to(page.saturating_sub(1).max(1))>"‹ Previous"</button>
+            <button type="button" class="btn" disabled={page <= 1} on:click=to(1)>"« First"</button>
+            <button type="button" class="btn" disabled={page <= 1} on:click=to(page.saturating_sub(1).max(1))>"‹ Previous"</button>
             <span class="pager-where">{format!("Page {page} of {pages}")}</span>
-            <button type="button" class="btn" disabled=page >= pages on:click=to((page + 1).min(pages))>"Next ›"</button>
-            <button type="button" class="btn" disabled=page >= pages on:click=to(pages)>"Last »"</button>
+            <button type="button" class="btn" disabled={page >= pages} on:click=to((page + 1).min(pages))>"Next ›"</button>
+            <button type="button" class="btn" disabled={page >= pages} on:click=to(pages)>"Last »"</button>
         </nav>
     }
     .into_any()

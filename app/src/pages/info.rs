@@ -136,6 +136,7 @@ pub fn ToolsPage() -> impl IntoView {
                     <p>"Read-only JSON over entities, collections, containers, images and usage: "
                        <a href="/api/docs" rel="external">"API documentation"</a>" ("
                        <a href="/api/openapi.json" rel="external">"OpenAPI document"</a>")."</p>
+                    {help_line(&site)}
                 }
             })}
         </article>
