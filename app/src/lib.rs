@@ -33,8 +33,9 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <div class="layout">
+                <a class="skip-link" href="#silo-app">"Skip to content"</a>
                 <Header />
-                <main id="silo-app" class="wrap content" data-ready=move || ready.get().to_string()>
+                <main id="silo-app" tabindex="-1" class="wrap content" data-ready=move || ready.get().to_string()>
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/collections") view=CollectionsPage />

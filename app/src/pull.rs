@@ -29,6 +29,24 @@ pub fn library_pull_by_hash(
     )
 }
 
+/// `apptainer pull oras://<host>/<entity>/<collection>/<container>:<tag>` (OCI distribution).
+pub fn oras_pull(site: &SiteInfo, container: &ContainerRef, tag: &str) -> String {
+    format!(
+        "apptainer pull oras://{}/{}:{tag}",
+        site.library_host,
+        container.path()
+    )
+}
+
+/// `apptainer pull shub://<host>/<entity>/<collection>/<container>:<tag>`.
+pub fn shub_pull(site: &SiteInfo, container: &ContainerRef, tag: &str) -> String {
+    format!(
+        "apptainer pull shub://{}/{}:{tag}",
+        site.library_host,
+        container.path()
+    )
+}
+
 /// The short form, once the registry is the default remote.
 pub fn library_pull_short(container: &ContainerRef, tag: &str, arch: &str) -> String {
     format!(

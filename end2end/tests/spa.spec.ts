@@ -71,6 +71,11 @@ test.describe('Silo web interface', () => {
     await expect(pull).toContainText(`apptainer pull library://`);
     await expect(pull).toContainText(`/${containerPath}:`);
     await expect(page.locator('.tag-row').first()).toBeVisible();
+    // The same image through the other protocols.
+    const others = page.locator('[data-testid="other-clients"]');
+    await others.locator('summary').click();
+    await expect(others.locator('code', { hasText: 'oras://' })).toContainText(`/${containerPath}:`);
+    await expect(others.locator('code', { hasText: 'shub://' })).toContainText(`/${containerPath}:`);
     await expect(page.locator('.image .sha').first()).toHaveText(/^[0-9a-f]{64}$/);
     // What Silo read from the SIF: the signing key, labels and the definition file.
     await expect(page.locator('[data-testid="fingerprint"]').first()).toHaveText(/^[0-9A-F]{40}$/);

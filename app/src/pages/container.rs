@@ -63,10 +63,17 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         Some(tag) => {
             let command = pull::library_pull(&site, &container, &tag.name, &tag.arch);
             let short = pull::library_pull_short(&container, &tag.name, &tag.arch);
+            let oras = pull::oras_pull(&site, &container, &tag.name);
+            let shub = pull::shub_pull(&site, &container, &tag.name);
             view! {
                 <div class="pull-main" data-testid="pull-command">
                     <Command text=command label="Copy pull command" />
                 </div>
+                <details class="setup other-clients" data-testid="other-clients">
+                    <summary>"Pull with oras:// or shub://"</summary>
+                    <Command text=oras label="Copy oras pull command" />
+                    <Command text=shub label="Copy shub pull command" />
+                </details>
                 <details class="setup">
                     <summary>"Use this registry as your default remote"</summary>
                     <p>"Register it once:"</p>
