@@ -14,6 +14,7 @@ pub mod format;
 pub mod model;
 mod pages;
 pub mod pull;
+pub mod treemap;
 
 use components::{Footer, Header, NotFound, Site};
 use pages::{CollectionPage, CollectionsPage, ContainerPage, HomePage};
@@ -36,6 +37,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/collections") view=CollectionsPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
+                        <Route path=path!("/treemap/:entity?/:collection?") view=treemap::TreemapPage />
                     </Routes>
                 </main>
                 <Footer />

@@ -69,3 +69,4 @@ pub async fn get_container(
 
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod treemap;

@@ -2,6 +2,8 @@
 //! WASM client and the server; nothing here knows about the database.
 use serde::{Deserialize, Serialize};
 
+pub mod treemap;
+
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamp {

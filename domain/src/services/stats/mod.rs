@@ -14,7 +14,10 @@ use crate::error::{DomainError, Result};
 mod images;
 mod lists;
 mod sql;
+mod treemap;
 mod usage;
+
+pub use treemap::TreemapLeaf;
 
 /// Largest page a list answers.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -318,3 +321,5 @@ pub(crate) fn count(n: i64) -> u64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod treemap_tests;

@@ -23,7 +23,7 @@ fn as_user(id: i64, name: &str, admin: bool) -> Actor {
     })
 }
 
-async fn registry(db: &TestDb) -> Registry {
+pub(super) async fn registry(db: &TestDb) -> Registry {
     let store = FsBlobStore::open(db.dir.path().join("blobs"))
         .await
         .unwrap();
@@ -34,7 +34,7 @@ async fn registry(db: &TestDb) -> Registry {
 /// (no owner user); `collections` collections per entity, every third private (in lab, the
 /// private ones are owned by bob), each with `containers` containers holding one uploaded
 /// image (tagged) and every fifth also one image still waiting for its bytes.
-async fn populate(r: &Registry, collections: usize, containers: usize) -> [Actor; 4] {
+pub(super) async fn populate(r: &Registry, collections: usize, containers: usize) -> [Actor; 4] {
     let now = chrono::Utc::now();
     let db = r.db();
     for (name, admin) in [("alice", false), ("bob", false), ("root", true)] {
