@@ -8,10 +8,7 @@ use crate::model::treemap::TreemapData;
 #[server(prefix = "/rpc", endpoint = "treemap")]
 pub async fn get_treemap() -> Result<TreemapData, SiloError> {
     let ctx = super::server::context()?;
-    let leaves = ctx
-        .registry
-        .treemap(&super::server::current_actor())
-        .await;
+    let leaves = ctx.registry.treemap(&super::server::current_actor()).await;
     super::server::respond(leaves.map(treemap_data))
 }
 

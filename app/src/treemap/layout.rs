@@ -190,17 +190,25 @@ mod tests {
 
     #[test]
     fn areas_are_proportional_without_overlaps_inside_the_bounds() {
-        check_partition(&[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0], Rect::new(0.0, 0.0, 6.0, 4.0));
+        check_partition(
+            &[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0],
+            Rect::new(0.0, 0.0, 6.0, 4.0),
+        );
         check_partition(&[1.0, 50.0, 3.0, 1e6, 7.0, 7.0, 0.5], bounds());
         check_partition(&[5.0, 1.0], Rect::new(0.0, 0.0, 10.0, 500.0));
-        let many: Vec<f64> = (0..10_000).map(|i| ((i * 7919) % 1000 + 1) as f64).collect();
+        let many: Vec<f64> = (0..10_000)
+            .map(|i| ((i * 7919) % 1000 + 1) as f64)
+            .collect();
         check_partition(&many, Rect::new(0.0, 0.0, 1200.0, 700.0));
     }
 
     #[test]
     fn the_classic_example_comes_out_as_published() {
         // The paper's example: 6, 6, 4, 3, 2, 2, 1 in a 6 x 4 rectangle.
-        let placed = squarify(&[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0], Rect::new(0.0, 0.0, 6.0, 4.0));
+        let placed = squarify(
+            &[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0],
+            Rect::new(0.0, 0.0, 6.0, 4.0),
+        );
         let r = |i: usize| placed[i].unwrap();
         // The two 6s share the first column (3 wide, 2 high each); then 4 and 3 share a row
         // of height 7/3 on top of the right half.

@@ -41,8 +41,7 @@ pub fn on_registry_change(refresh: impl Fn() + Clone + 'static) {
         }
         opened_before.set_value(true);
     });
-    let _ = source
-        .add_event_listener_with_callback("registry", on_event.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("registry", on_event.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback("open", on_open.as_ref().unchecked_ref());
     let kept = StoredValue::new_local(Some((source, on_event, on_open)));
     on_cleanup(move || {

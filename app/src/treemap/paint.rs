@@ -86,7 +86,12 @@ fn fitted(text: &str, width: f64) -> Option<String> {
 
 /// What a tile says to screen readers and in its details.
 pub fn describe(tile: &Tile) -> String {
-    let mut text = format!("{} {}: {}", tile.kind.as_str(), tile.name, human_bytes(tile.size));
+    let mut text = format!(
+        "{} {}: {}",
+        tile.kind.as_str(),
+        tile.name,
+        human_bytes(tile.size)
+    );
     match tile.kind {
         super::tree::TileKind::Container => {
             let _ = write!(text, ", {}", plural(tile.images, "image", "images"));
@@ -222,7 +227,10 @@ mod tests {
     #[test]
     fn labels_fit_their_tiles() {
         assert_eq!(fitted("hello", 100.0).as_deref(), Some("hello"));
-        assert_eq!(fitted("a-long-container-name", 60.0).as_deref(), Some("a-long…"));
+        assert_eq!(
+            fitted("a-long-container-name", 60.0).as_deref(),
+            Some("a-long…")
+        );
         assert_eq!(fitted("abc", 10.0), None);
     }
 }

@@ -70,7 +70,11 @@ pub fn TreemapPage() -> impl IntoView {
         })
     });
     let server_now = Memo::new(move |_| {
-        data.with(|d| d.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, |d| d.now))
+        data.with(|d| {
+            d.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map_or(0, |d| d.now)
+        })
     });
     let resized = RwSignal::new(0u32);
     let resize = window_event_listener(leptos::ev::resize, move |_| {

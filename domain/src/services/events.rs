@@ -47,14 +47,12 @@ impl RegistryEvent {
     /// `entity/collection/container` if `viewer` may read the container, else None: the
     /// event must then not reach that viewer at all.
     pub fn path_for(&self, viewer: &Actor) -> Option<String> {
-        viewer
-            .can_read(&self.entity, &self.collection)
-            .then(|| {
-                format!(
-                    "{}/{}/{}",
-                    self.entity.name, self.collection.name, self.container
-                )
-            })
+        viewer.can_read(&self.entity, &self.collection).then(|| {
+            format!(
+                "{}/{}/{}",
+                self.entity.name, self.collection.name, self.container
+            )
+        })
     }
 }
 

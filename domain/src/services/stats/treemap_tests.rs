@@ -169,7 +169,14 @@ async fn sizes_count_each_stored_content_once_per_container() {
     let leaves = r.treemap(&Actor::Anonymous).await.unwrap();
     let got: Vec<_> = leaves
         .iter()
-        .map(|l| (l.container.as_str(), l.size_bytes, l.images, l.last_push.is_some()))
+        .map(|l| {
+            (
+                l.container.as_str(),
+                l.size_bytes,
+                l.images,
+                l.last_push.is_some(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -196,7 +203,11 @@ async fn treemap_stays_fast_with_10000_containers() {
         let t = Instant::now();
         let leaves = r.treemap(actor).await.unwrap();
         let took = t.elapsed();
-        eprintln!("{}: treemap of {} in {took:?}", db.backend_name(), leaves.len());
+        eprintln!(
+            "{}: treemap of {} in {took:?}",
+            db.backend_name(),
+            leaves.len()
+        );
         assert!(leaves.len() >= 3 * 44 * 50);
         assert!(took.as_secs_f64() < 1.0, "too slow: {took:?}");
     }
