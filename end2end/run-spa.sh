@@ -133,7 +133,7 @@ status=0
 	SILO_URL=$base_url SILO_E2E_CONTAINER=$public_container \
 		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre \
 		SILO_E2E_PUSHDRIVER=$pushdriver SILO_E2E_TOKEN=$token \
-		SILO_E2E_PUSH_SIF=$root/domain/tests/fixtures/full.sif \
+		SILO_E2E_PUSH_SIF=$root/domain/tests/fixtures/minimal.sif \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

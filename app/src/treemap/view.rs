@@ -235,7 +235,7 @@ fn Breadcrumb(level: Memo<Level>) -> impl IntoView {
                         let link = if i == last {
                             view! { <span aria-current="page">{label}</span> }.into_any()
                         } else {
-                            view! { <A href=href>{label}</A> }.into_any()
+                            view! { <A href=href exact=true>{label}</A> }.into_any()
                         };
                         view! { {sep} {link} }
                     })
