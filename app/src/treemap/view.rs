@@ -91,6 +91,10 @@ pub fn TreemapPage() -> impl IntoView {
         let by = colour.get();
         let now = server_now.get();
         let Some(el) = stage.get() else { return };
+        // Draw (and count) only real data: `data-renders` = 1 means the first picture.
+        if !data.with(|d| matches!(d, Some(Ok(_)))) {
+            return;
+        }
         tiles.with(|tiles| {
             let started = now_ms();
             let width = f64::from(el.client_width()).max(320.0);
