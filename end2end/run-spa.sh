@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser test of the web interface: starts a throw-away Silo serving the Trunk build in dist/,
-# pushes a tiny public image (and a private one) through the library API with seed.mjs, and
+# pushes a tiny public image (and a private one) through the library API with seed.mjs, builds
+# the Go push driver (end2end/pushdriver, offline, for the treemap's live-update test), and
 # runs end2end/tests/*.spec.ts in the system Chromium with Playwright. Writes
 # docs/screenshots/container.png.
 #
@@ -13,7 +14,8 @@
 #   CHROMIUM_PATH   browser binary (default /usr/bin/chromium)
 #   PLAYWRIGHT_ARGS extra arguments for `playwright test` (e.g. a spec file or `-g <title>`)
 #
-# Needs: dist/ (`trunk build --release`), node + npm, chromium, and @playwright/test in
+# Needs: dist/ (`trunk build --release`), node + npm, chromium, go with Debian's
+# golang-github-apptainer-container-library-client-dev, and @playwright/test in
 # end2end/node_modules (installed here with `npm ci` if missing; never `playwright install`).
 set -euo pipefail
 
@@ -110,6 +112,23 @@ SILO_URL=$base_url SILO_TOKEN=$token SILO_E2E_PRIVATE=1 node "$here/seed.mjs" "$
 env -u SILO_E2E_SIF "${silo_env[@]}" "$silo" seed --containers 150 --entities 5 --per-collection 2 --max-kib 16 >&2 ||
 	die "silo seed failed"
 
+# ---------------------------------------------------------------- push driver (Go, offline)
+# A real `apptainer push` (Apptainer's Go library client) the treemap spec runs while its
+# page is open, to see the live update.
+pushdriver=
+if command -v go >/dev/null && [[ -d /usr/share/gocode/src/github.com/apptainer/container-library-client ]]; then
+	(
+		cd "$here/pushdriver"
+		GOFLAGS="-mod=readonly -overlay=$here/pushdriver/gomod-overlay.json" GOPROXY=off GOSUMDB=off \
+			GONOSUMDB='*' GOWORK=off GO111MODULE=on GOTOOLCHAIN=local \
+			GOCACHE=${GOCACHE:-$HOME/.cache/go-build} go build -o "$tmp/pushdriver" .
+	) || die "building end2end/pushdriver failed"
+	pushdriver=$tmp/pushdriver
+	log "built the push driver"
+else
+	log "no Go or no golang-github-apptainer-container-library-client-dev: the treemap's live-update test will fail"
+fi
+
 # ---------------------------------------------------------------- Playwright
 mkdir -p "$root/docs/screenshots"
 status=0
@@ -117,6 +136,8 @@ status=0
 	cd "$root"
 	SILO_URL=$base_url SILO_E2E_CONTAINER=$public_container \
 		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre SILO_E2E_SEEDED=1 \
+		SILO_E2E_PUSHDRIVER=$pushdriver SILO_E2E_TOKEN=$token \
+		SILO_E2E_PUSH_SIF=$root/domain/tests/fixtures/minimal.sif \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

@@ -15,6 +15,7 @@ pub mod model;
 mod pages;
 pub mod pull;
 mod search;
+pub mod treemap;
 
 use components::{Footer, Header, NotFound, Site};
 use pages::{
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/terms") view=TermsPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
+                        <Route path=path!("/treemap/:entity?/:collection?") view=treemap::TreemapPage />
                     </Routes>
                 </main>
                 <Footer />

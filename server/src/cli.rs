@@ -261,12 +261,16 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let listen = config.listen.clone();
     let state = AppState::new(registry, config);
     let public = state.public_url.clone();
+    let stop_streams = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%listen, %public, "silo is ready");
     axum::serve(listener, crate::router::app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stop_streams.cancel();
+        })
         .await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! The `silo` server: configuration, the HTTP router and its protocol adapters.
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod headers;
 pub mod keyserver;
 pub mod library;

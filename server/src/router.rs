@@ -21,6 +21,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sregistry::routes())
         .merge(rest::routes())
         .merge(crate::oci::routes())
+        .route("/api/events", get(crate::events::stream))
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

@@ -10,6 +10,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// `config.public_url()`, computed once.
     pub public_url: Arc<str>,
+    /// Cancelled when the server shuts down, so long-lived responses (`/api/events`) end
+    /// and graceful shutdown does not wait for them.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -19,6 +22,7 @@ impl AppState {
             registry,
             config: Arc::new(config),
             public_url,
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
     }
 

@@ -64,3 +64,4 @@ pub async fn get_container(
 
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod treemap;

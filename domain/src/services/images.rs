@@ -262,6 +262,7 @@ impl Registry {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        self.publish(super::ChangeKind::ImageDeleted, &view.owner);
         // The bytes stay while another image record or an OCI repository uses them.
         let sha = Sha256Hex::parse(&view.image.sha256)?;
         self.delete_bytes_if_unused(&sha).await?;

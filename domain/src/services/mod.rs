@@ -7,6 +7,7 @@ use crate::store::BlobStore;
 mod accounts;
 mod capability;
 mod catalog;
+mod events;
 mod images;
 mod keys;
 mod metadata;
@@ -24,6 +25,7 @@ pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
     RecentPush, RECENT_PUSHES,
 };
+pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER};
 pub use images::ImageView;
 pub use keys::{
     KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
@@ -50,6 +52,8 @@ pub struct Registry {
     /// The key sregistry client secrets derive from; kept outside the database (random
     /// unless the server sets its persisted key).
     secret_key: Arc<[u8; 32]>,
+    /// The in-process event bus (see `events.rs`), shared by every clone.
+    events: tokio::sync::broadcast::Sender<RegistryEvent>,
 }
 
 impl Registry {
@@ -62,6 +66,7 @@ impl Registry {
             signing_key: Arc::default(),
             accept_non_sif: false,
             secret_key: Arc::new(key),
+            events: events::channel(),
         }
     }
 

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 
-use super::{now, random_hex, ImageView, Registry};
+use super::{now, random_hex, ChangeKind, ImageView, Registry};
 use crate::entities::{container, download_event, image, upload_session};
 use crate::error::{DomainError, Result};
 use crate::names::{ImageRef, Sha256Hex};
@@ -153,7 +153,11 @@ impl Registry {
         active.size = Set(blob.size as i64);
         active.uploaded = Set(true);
         active.updated_at = Set(now());
-        Ok(active.update(&self.db).await?)
+        let updated = active.update(&self.db).await?;
+        // Every upload path (library single and multipart, OCI SIF, sregistry) ends here.
+        self.publish_for_container(ChangeKind::ImagePushed, updated.container_id)
+            .await;
+        Ok(updated)
     }
 
     /// Confirms a finished upload (`PUT …/_complete`).

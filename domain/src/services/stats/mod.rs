@@ -15,12 +15,14 @@ mod images;
 mod lists;
 mod quick_search;
 mod sql;
+mod treemap;
 mod usage;
 
 pub use quick_search::{
     CollectionHit, ContainerHit, ContainerMatch, EntityHit, QuickHits, QUICK_SEARCH_LIMIT,
     QUICK_SEARCH_MIN_CHARS,
 };
+pub use treemap::TreemapLeaf;
 
 /// Largest page a list answers.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -326,3 +328,5 @@ pub(crate) fn count(n: i64) -> u64 {
 mod quick_search_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod treemap_tests;
