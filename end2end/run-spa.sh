@@ -113,6 +113,7 @@ status=0
 	cd "$root"
 	SILO_URL=$base_url SILO_E2E_CONTAINER=$public_container \
 		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre \
+		SILO_E2E_USER=alice SILO_E2E_TOKEN=$token \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

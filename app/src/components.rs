@@ -4,6 +4,7 @@ use leptos_router::components::A;
 
 use crate::error::SiloError;
 use crate::model::SiteInfo;
+use crate::session::AccountNav;
 
 /// The site information, loaded once when the app starts and shared through context.
 #[derive(Clone, Copy)]
@@ -57,6 +58,7 @@ pub fn Header() -> impl IntoView {
                     <A href="/" exact=true>"Home"</A>
                     <A href="/collections">"Collections"</A>
                 </nav>
+                <AccountNav />
             </div>
         </header>
     }

@@ -14,15 +14,18 @@ pub mod format;
 pub mod model;
 mod pages;
 pub mod pull;
+pub mod session;
+pub mod stars;
 
 use components::{Footer, Header, NotFound, Site};
-use pages::{CollectionPage, CollectionsPage, ContainerPage, HomePage};
+use pages::{CollectionPage, CollectionsPage, ContainerPage, HomePage, LoginPage, UploadPage};
 
 /// The application root.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(Site(LocalResource::new(api::get_site)));
+    provide_context(session::SignedIn::new());
     // Set once the WASM app has rendered and its effects run: browser tests wait for it.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
@@ -34,6 +37,8 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/collections") view=CollectionsPage />
+                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/upload") view=UploadPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
                     </Routes>

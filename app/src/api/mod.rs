@@ -69,3 +69,5 @@ pub async fn get_container(
 
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod session;
+pub mod stars;

@@ -2,6 +2,9 @@
 //! WASM client and the server; nothing here knows about the database.
 use serde::{Deserialize, Serialize};
 
+pub mod session;
+pub mod stars;
+
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timestamp {
@@ -89,6 +92,7 @@ pub struct CollectionRow {
     pub total_bytes: u64,
     pub updated_at: Timestamp,
     pub private: bool,
+    pub stars: u64,
 }
 
 impl CollectionRow {
@@ -110,6 +114,7 @@ pub struct ContainerRow {
     pub total_bytes: u64,
     pub downloads: u64,
     pub updated_at: Timestamp,
+    pub stars: u64,
 }
 
 /// The collection page.

@@ -64,6 +64,7 @@ fn CollectionList(rows: Vec<CollectionRow>) -> impl IntoView {
                     <p class="card-meta">
                         <span>{plural(row.containers, "container", "containers")}</span>
                         <span>{human_bytes(row.total_bytes)}</span>
+                        <span data-testid="collection-stars" title="stars">{format!("★ {}", row.stars)}</span>
                         <span>"updated " <Time at=row.updated_at /></span>
                     </p>
                 </li>

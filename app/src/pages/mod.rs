@@ -4,8 +4,12 @@ mod collections;
 mod container;
 mod container_sif;
 mod home;
+mod login;
+mod upload;
 
 pub use collection::CollectionPage;
 pub use collections::CollectionsPage;
 pub use container::ContainerPage;
 pub use home::HomePage;
+pub use login::LoginPage;
+pub use upload::UploadPage;
