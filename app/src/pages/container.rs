@@ -167,6 +167,13 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         .then(|| view! { <section class="card"><h2>"About"</h2><pre class="readme">{data.full_description.clone()}</pre></section> });
 
     let parent = format!("{}/{}/", container.entity, container.collection);
+    let star = view! {
+        <StarButton
+            entity=container.entity.clone()
+            collection=container.collection.clone()
+            container=container.container.clone()
+        />
+    };
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
@@ -183,11 +190,7 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
                 {container.container.clone()}
                 {data.collection_private.then(|| view! { <Badge text="private" kind="private" /> })}
             </h1>
-            <StarButton
-                entity=container.entity.clone()
-                collection=container.collection.clone()
-                container=container.container.clone()
-            />
+            {star}
             {description}
             <p class="muted small meta-line">
                 <span>{plural(data.tags.len() as u64, "tag", "tags")}</span>

@@ -29,7 +29,6 @@ enum Users {
 #[derive(DeriveIden)]
 enum Stars {
     Table,
-    Id,
     UserId,
     CollectionId,
     ContainerId,
