@@ -38,7 +38,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/collections") view=CollectionsPage />
                         <Route path=path!("/login") view=LoginPage />
-                        <Route path=path!("/upload") view=UploadPage />
+                        <Route path=path!("/images/upload") view=UploadPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
                     </Routes>

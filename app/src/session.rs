@@ -59,7 +59,7 @@ pub fn AccountNav() -> impl IntoView {
     move || match viewer.get() {
         Some(user) => view! {
             <span class="account">
-                {user.can_push.then(|| view! { <A href="/upload">"Upload"</A> })}
+                {user.can_push.then(|| view! { <A href="/images/upload">"Upload"</A> })}
                 <span class="account-name" data-testid="signed-in-user" title="Signed in">
                     {user.username.clone()}
                 </span>

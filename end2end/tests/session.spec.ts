@@ -108,15 +108,15 @@ test.describe('Signed-in web interface', () => {
 
   test('upload a SIF from the browser with a progress bar', async ({ page }) => {
     test.skip(!sifFile, 'SILO_E2E_SIF not set');
-    await page.goto('/upload');
+    await page.goto('/images/upload');
     await appReady(page);
     await expect(page.locator('[data-testid="upload-sign-in"]')).toBeVisible();
-    await signIn(page, '/upload');
-    await expect(page).toHaveURL(/\/upload$/);
-    await page.getByLabel('Collection').fill('web');
+    await signIn(page, '/images/upload');
+    await expect(page).toHaveURL(/\/images\/upload$/);
+    await page.getByLabel('Collection', { exact: true }).fill('web');
     await page.locator('input[type="file"]').setInputFiles(sifFile);
-    await page.getByLabel('Container').fill('uploaded');
-    await page.getByLabel('Tag').fill('v1');
+    await page.getByLabel('Container', { exact: true }).fill('uploaded');
+    await page.getByLabel('Tag', { exact: true }).fill('v1');
 
     // Not a SIF: refused with a clear message.
     await page.locator('input[type="file"]').setInputFiles({
@@ -125,7 +125,7 @@ test.describe('Signed-in web interface', () => {
       buffer: Buffer.from('#!/bin/sh\necho this is no image\n'.repeat(40)),
     });
     await page.getByRole('button', { name: 'Upload' }).click();
-    await expect(page.locator('[data-testid="upload-error"]')).toContainText('not a valid SIF image');
+    await expect(page.locator('[data-testid="upload-error"]')).toContainText(/not a valid SIF image/i);
 
     await page.locator('input[type="file"]').setInputFiles(sifFile);
     await page.getByRole('button', { name: 'Upload' }).click();

@@ -1,4 +1,4 @@
-//! `/upload`: a signed-in user uploads a SIF image from the browser into
+//! `/images/upload` (`/upload` is the sregistry API's): a signed-in user uploads a SIF image from the browser into
 //! `entity/collection/container:tag`, with a progress bar. The file goes as the raw body of
 //! `POST /web/upload` through `XMLHttpRequest` (for its upload progress events); the browser
 //! streams it from disk and the server streams it into the store.
@@ -36,7 +36,7 @@ pub fn UploadPage() -> impl IntoView {
             match viewer.get() {
                 None => view! {
                     <section class="card" data-testid="upload-sign-in">
-                        <p>"Please " <A href="/login?next=/upload">"sign in"</A> " to upload images."</p>
+                        <p>"Please " <A href="/login?next=/images/upload">"sign in"</A> " to upload images."</p>
                     </section>
                 }
                 .into_any(),
