@@ -138,6 +138,7 @@ status=0
 		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre SILO_E2E_SEEDED=1 \
 		SILO_E2E_PUSHDRIVER=$pushdriver SILO_E2E_TOKEN=$token \
 		SILO_E2E_PUSH_SIF=$root/domain/tests/fixtures/minimal.sif \
+		SILO_E2E_USER=alice \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

@@ -4,6 +4,7 @@ use leptos_router::components::A;
 
 use crate::error::SiloError;
 use crate::model::SiteInfo;
+use crate::session::AccountNav;
 
 /// The site information, loaded once when the app starts and shared through context.
 #[derive(Clone, Copy)]
@@ -59,6 +60,7 @@ pub fn Header() -> impl IntoView {
                     <A href="/treemap">"Treemap"</A>
                 </nav>
                 <crate::search::SearchBox />
+                <AccountNav />
             </div>
         </header>
     }

@@ -15,11 +15,14 @@ pub mod model;
 mod pages;
 pub mod pull;
 mod search;
+pub mod session;
+pub mod stars;
 pub mod treemap;
 
 use components::{Footer, Header, NotFound, Site};
 use pages::{
-    AboutPage, CollectionPage, CollectionsPage, ContainerPage, HomePage, TermsPage, ToolsPage,
+    AboutPage, CollectionPage, CollectionsPage, ContainerPage, HomePage, LoginPage, TermsPage,
+    ToolsPage, UploadPage,
 };
 use search::SearchPage;
 
@@ -28,6 +31,7 @@ use search::SearchPage;
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(Site(LocalResource::new(api::get_site)));
+    provide_context(session::SignedIn::new());
     // Set once the WASM app has rendered and its effects run: browser tests wait for it.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
@@ -44,6 +48,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/about") view=AboutPage />
                         <Route path=path!("/tools") view=ToolsPage />
                         <Route path=path!("/terms") view=TermsPage />
+                        <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/images/upload") view=UploadPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
                         <Route path=path!("/treemap/:entity?/:collection?") view=treemap::TreemapPage />

@@ -258,6 +258,12 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     if swept > 0 {
         tracing::info!(swept, "forgot expired upload sessions");
     }
+    let ended = registry
+        .sweep_expired_sessions(config.web.session_limits())
+        .await?;
+    if ended > 0 {
+        tracing::info!(ended, "forgot ended browser sessions");
+    }
     let listen = config.listen.clone();
     let state = AppState::new(registry, config);
     let public = state.public_url.clone();

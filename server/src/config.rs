@@ -33,6 +33,39 @@ pub struct Config {
     pub branding: Branding,
     pub library: LibrarySettings,
     pub oci: OciSettings,
+    pub web: WebSettings,
+}
+
+/// The web interface's sign-in sessions and browser uploads.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// A browser session unused for this many minutes ends.
+    pub session_idle_minutes: u32,
+    /// A browser session ends this many hours after sign-in, however active.
+    pub session_max_hours: u32,
+    /// Largest image accepted by the browser upload, in MiB.
+    pub upload_max_mib: u64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            session_idle_minutes: 12 * 60,
+            session_max_hours: 7 * 24,
+            upload_max_mib: 16 * 1024,
+        }
+    }
+}
+
+impl WebSettings {
+    /// The session lifetimes the domain applies.
+    pub fn session_limits(&self) -> silo_domain::services::SessionLimits {
+        silo_domain::services::SessionLimits {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes.max(1))),
+            absolute: chrono::Duration::hours(i64::from(self.session_max_hours.max(1))),
+        }
+    }
 }
 
 /// The OCI distribution API (`oras://`).
@@ -103,6 +136,7 @@ impl Default for Config {
             branding: Branding::default(),
             library: LibrarySettings::default(),
             oci: OciSettings::default(),
+            web: WebSettings::default(),
         }
     }
 }
@@ -202,6 +236,12 @@ impl Config {
                 "library.multipart_part_size_mib = {} (SILO_LIBRARY__MULTIPART_PART_SIZE_MIB): use 5 to 5120",
                 self.library.multipart_part_size_mib
             ));
+        }
+        if self.web.session_idle_minutes == 0 || self.web.session_max_hours == 0 {
+            problems.push(
+                "web.session_idle_minutes and web.session_max_hours (SILO_WEB__…): must be at least 1"
+                    .to_string(),
+            );
         }
         if problems.is_empty() {
             Ok(())

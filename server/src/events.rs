@@ -12,6 +12,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use silo_domain::services::RegistryEvent;
@@ -20,7 +22,6 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
-use crate::rest::error::Caller;
 use crate::state::AppState;
 
 /// How often an idle stream sends a keep-alive comment.
@@ -29,11 +30,16 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// The SSE name of every event.
 pub const EVENT_NAME: &str = "registry";
 
-/// `GET /api/events`.
+/// `GET /api/events`. The viewer is the bearer token's user, else the browser session's
+/// (the SPA's `EventSource` sends the cookie, and cannot send headers), else anonymous.
 pub async fn stream(
     State(state): State<AppState>,
-    Caller(viewer): Caller,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
+    let viewer = crate::session::web_caller(&state, &headers, false)
+        .await
+        .map_err(crate::session::server_fn_refusal)?
+        .actor;
     let events = state.registry.subscribe();
     let stop = state.shutdown.clone();
     let stream = futures::stream::unfold(
@@ -43,7 +49,7 @@ pub async fn stream(
             Some((Ok(event), (events, viewer, stop)))
         },
     );
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 /// The next event `viewer` may see; None ends the stream (server shutting down).

@@ -9,10 +9,12 @@ pub mod oci;
 pub mod rest;
 pub mod router;
 pub mod secret_key;
+pub mod session;
 pub mod shub;
 pub mod spa;
 pub mod sregistry;
 pub mod state;
+pub mod web_upload;
 
 use silo_domain::store::FsBlobStore;
 use silo_domain::Registry;

@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::routes())
         .merge(crate::oci::routes())
         .route("/api/events", get(crate::events::stream))
+        .merge(crate::web_upload::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)
@@ -38,11 +39,20 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Runs a Leptos server function with the registry and branding in its context.
+/// Runs a Leptos server function with the registry, branding and viewer in its context.
+/// Sign-in and sign-out always, and other calls made with the session cookie, must pass
+/// the same-origin rule (`session.rs`).
 async fn server_function(
     State(state): State<AppState>,
     request: Request<Body>,
-) -> impl IntoResponse {
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let always_same_origin = path.ends_with("/login") || path.ends_with("/logout");
+    let caller =
+        match crate::session::web_caller(&state, request.headers(), always_same_origin).await {
+            Ok(caller) => caller,
+            Err(err) => return crate::session::server_fn_refusal(err),
+        };
     let context = app::context::SiloContext {
         registry: state.registry.clone(),
         branding: app::context::Branding {
@@ -55,9 +65,13 @@ async fn server_function(
             terms: state.config.branding.terms.clone(),
         },
         public_url: state.public_url.to_string(),
+        viewer: caller.actor,
+        session_secret: caller.session_secret,
+        session_limits: state.config.web.session_limits(),
     };
     leptos_axum::handle_server_fns_with_context(move || provide_context(context.clone()), request)
         .await
+        .into_response()
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise (for load balancers and

@@ -65,3 +65,5 @@ pub async fn get_container(
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod treemap;
+pub mod session;
+pub mod stars;

@@ -9,10 +9,10 @@ use crate::model::{
     RecentPush, SifDetails, SiteInfo, TagInfo, Timestamp,
 };
 
-/// Who is looking. Everyone is anonymous until the SPA gets a login; then this reads the
-/// session from the request and every server function follows.
+/// Who is looking: the actor the server resolved from the request's session cookie or
+/// `Authorization: Bearer` token (see `server/src/session.rs`); anonymous otherwise.
 pub fn current_actor() -> Actor {
-    Actor::Anonymous
+    leptos::prelude::use_context::<SiloContext>().map_or(Actor::Anonymous, |ctx| ctx.viewer)
 }
 
 pub fn context() -> Result<SiloContext, SiloError> {
@@ -30,6 +30,51 @@ pub fn respond<T>(result: Result<T, DomainError>) -> Result<T, SiloError> {
         set_status(err.status());
         err
     })
+}
+
+/// Adds a `Set-Cookie` header to the server function's response.
+pub fn set_cookie(value: &str) {
+    if let (Some(options), Ok(value)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// The signed-in user as the browser sees them; `None` for anonymous actors.
+pub fn viewer(actor: &Actor) -> Option<crate::model::session::Viewer> {
+    actor.principal().map(|p| crate::model::session::Viewer {
+        username: p.username.clone(),
+        is_admin: p.is_admin,
+        can_push: p.scope >= silo_domain::Scope::Push,
+    })
+}
+
+/// A star target from the server functions' arguments (an empty container names the
+/// collection). Names that can never be valid name nothing: not found.
+pub fn star_target(
+    entity: String,
+    collection: String,
+    container: &str,
+) -> Result<services::StarTarget, SiloError> {
+    use silo_domain::names::{validate_segment, ContainerPath};
+    let invalid = |_| respond::<()>(Err(DomainError::not_found("star target"))).unwrap_err();
+    if container.is_empty() {
+        validate_segment("entity", &entity).map_err(invalid)?;
+        validate_segment("collection", &collection).map_err(invalid)?;
+        Ok(services::StarTarget::Collection { entity, collection })
+    } else {
+        let path = ContainerPath::new(&entity, &collection, container).map_err(invalid)?;
+        Ok(services::StarTarget::Container(path))
+    }
+}
+
+pub fn star_info(state: services::StarState) -> crate::model::stars::StarInfo {
+    crate::model::stars::StarInfo {
+        count: state.count,
+        starred: state.starred,
+    }
 }
 
 fn set_status(code: u16) {
@@ -172,6 +217,7 @@ pub fn collection_data(page: services::CollectionPage) -> CollectionData {
                 total_bytes: c.total_bytes,
                 downloads: bytes(c.container.download_count),
                 updated_at: timestamp(c.container.updated_at),
+                stars: c.stars,
             })
             .collect(),
     }

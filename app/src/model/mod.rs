@@ -10,6 +10,8 @@ pub use listing::{
 };
 pub use search::{SearchHit, SearchHitKind, SearchResults};
 pub mod treemap;
+pub mod session;
+pub mod stars;
 
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +129,7 @@ pub struct ContainerRow {
     pub total_bytes: u64,
     pub downloads: u64,
     pub updated_at: Timestamp,
+    pub stars: u64,
 }
 
 /// The collection page.

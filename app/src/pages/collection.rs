@@ -7,6 +7,7 @@ use crate::api::get_collection;
 use crate::components::{Badge, EmptyState, ErrorView, Loading, PageTitle, Time};
 use crate::format::{human_bytes, plural};
 use crate::model::CollectionData;
+use crate::stars::StarButton;
 
 #[component]
 pub fn CollectionPage() -> impl IntoView {
@@ -57,6 +58,7 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
                         <td class="num">{c.images}</td>
                         <td class="num">{human_bytes(c.total_bytes)}</td>
                         <td class="num">{c.downloads}</td>
+                        <td class="num" data-testid="container-stars">{c.stars}</td>
                         <td><Time at=c.updated_at /></td>
                     </tr>
                 }
@@ -72,6 +74,7 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
                             <th class="num">"Images"</th>
                             <th class="num">"Size"</th>
                             <th class="num">"Downloads"</th>
+                            <th class="num">"Stars"</th>
                             <th>"Updated"</th>
                         </tr>
                     </thead>
@@ -95,6 +98,7 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
                 {data.collection.clone()}
                 {data.private.then(|| view! { <Badge text="private" kind="private" /> })}
             </h1>
+            <StarButton entity=data.entity.clone() collection=data.collection.clone() />
             {(!data.description.is_empty()).then(|| view! { <p class="lead">{data.description.clone()}</p> })}
             <p class="muted small">
                 {plural(count, "container", "containers")} " · created " <Time at=data.created_at.clone() />

@@ -205,7 +205,7 @@ fn collection_card(row: CollectionRow) -> impl IntoView {
             <p class="card-meta">
                 <span>{plural(row.containers, "container", "containers")}</span>
                 <span data-field="size" data-value=row.total_bytes.to_string()>{human_bytes(row.total_bytes)}</span>
-                <span data-field="stars" data-value=row.stars.to_string() title="stars">"★ " {row.stars}</span>
+                <span data-field="stars" data-testid="collection-stars" data-value=row.stars.to_string() title="stars">"★ " {row.stars}</span>
                 <span data-field="downloads" data-value=row.downloads.to_string() title="pulls">{plural(row.downloads, "pull", "pulls")}</span>
                 <span>"updated " <Time at=row.updated_at /></span>
             </p>

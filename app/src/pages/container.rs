@@ -10,6 +10,7 @@ use crate::components::{
 use crate::format::{human_bytes, plural, short_sha};
 use crate::model::{ContainerData, ImageInfo, SiteInfo, TagInfo};
 use crate::pull;
+use crate::stars::StarButton;
 
 use super::container_sif::SifSection;
 
@@ -173,6 +174,13 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         .then(|| view! { <section class="card"><h2>"About"</h2><pre class="readme">{data.full_description.clone()}</pre></section> });
 
     let parent = format!("{}/{}/", container.entity, container.collection);
+    let star = view! {
+        <StarButton
+            entity=container.entity.clone()
+            collection=container.collection.clone()
+            container=container.container.clone()
+        />
+    };
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
@@ -189,12 +197,12 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
                 {container.container.clone()}
                 {data.collection_private.then(|| view! { <Badge text="private" kind="private" /> })}
             </h1>
+            {star}
             {description}
             <p class="muted small meta-line">
                 <span>{plural(data.tags.len() as u64, "tag", "tags")}</span>
                 <span>{plural(data.images.len() as u64, "image", "images")}</span>
                 <span>{plural(data.downloads, "download", "downloads")}</span>
-                <span>{plural(data.stars, "star", "stars")}</span>
                 <span>"updated " <Time at=data.updated_at.clone() /></span>
             </p>
         </div>

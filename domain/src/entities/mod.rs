@@ -12,6 +12,7 @@ pub mod oci_manifest;
 pub mod oci_tag;
 pub mod oci_upload;
 pub mod pgp_key;
+pub mod session;
 pub mod setting;
 pub mod sregistry_credential;
 pub mod star;

@@ -9,6 +9,7 @@ mod m20261125_000003_pgp_keys;
 mod m20261125_000004_sregistry_credentials;
 mod m20261125_000005_multipart_uploads;
 mod m20261125_000006_oci;
+mod m20261126_000001_browser_sessions;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_sregistry_credentials::Migration),
             Box::new(m20261125_000005_multipart_uploads::Migration),
             Box::new(m20261125_000006_oci::Migration),
+            Box::new(m20261126_000001_browser_sessions::Migration),
         ]
     }
 }

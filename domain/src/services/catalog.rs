@@ -57,6 +57,7 @@ pub struct CollectionSummary {
     pub total_bytes: u64,
     /// The latest change to the collection or any of its containers.
     pub updated_at: DateTime<Utc>,
+    pub stars: u64,
 }
 
 /// One row of a collection's container list.
@@ -68,6 +69,7 @@ pub struct ContainerSummary {
     pub tags: u64,
     /// Sum of the sizes of the container's uploaded images, in bytes.
     pub total_bytes: u64,
+    pub stars: u64,
 }
 
 /// A collection with its containers, sorted by name.
@@ -235,6 +237,7 @@ impl Registry {
             .all(&self.db)
             .await?;
         let totals = self.image_totals(&ids).await?;
+        let stars = self.collection_star_counts().await?;
         let mut per_collection: HashMap<i64, (u64, u64, Option<DateTime<Utc>>)> = HashMap::new();
         for (container_id, collection_id, updated_at) in containers {
             let entry = per_collection.entry(collection_id).or_default();
@@ -253,6 +256,7 @@ impl Registry {
                     std::cmp::max(l, collection.updated_at)
                 });
                 CollectionSummary {
+                    stars: stars.get(&collection.id).copied().unwrap_or(0),
                     entity,
                     collection,
                     containers,
@@ -284,6 +288,7 @@ impl Registry {
             .into_tuple()
             .all(&self.db)
             .await?;
+        let stars = self.container_star_counts(collection.id).await?;
         let mut tag_counts: BTreeMap<i64, u64> = BTreeMap::new();
         for container_id in tag_rows {
             *tag_counts.entry(container_id).or_default() += 1;
@@ -296,6 +301,7 @@ impl Registry {
                     images: t.count,
                     total_bytes: t.bytes,
                     tags: tag_counts.get(&container.id).copied().unwrap_or(0),
+                    stars: stars.get(&container.id).copied().unwrap_or(0),
                     container,
                 }
             })

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::store::BlobStore;
 
 mod accounts;
+#[cfg(test)]
+mod browser_tests;
 mod capability;
 mod catalog;
 mod events;
@@ -15,9 +17,12 @@ mod multipart;
 mod namespace;
 pub mod oci;
 mod search;
+mod sessions;
 mod sregistry;
+mod stars;
 pub mod stats;
 mod transfer;
+mod web_upload;
 
 pub use accounts::{NewToken, TokenCreated};
 pub use capability::{DownloadGrant, DOWNLOAD_TOKEN_HOURS};
@@ -34,8 +39,11 @@ pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use search::SearchHits;
+pub use sessions::{SessionCreated, SessionLimits, LOGIN_REFUSED};
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
+pub use stars::{StarState, StarTarget};
 pub use transfer::{Download, UploadTicket};
+pub use web_upload::WebUpload;
 
 /// Length of the random part of API tokens; with the prefix they exceed the 200 characters
 /// `apptainer remote login --tokenfile` insists on.

@@ -14,6 +14,7 @@ mod multipart;
 mod namespace;
 pub mod wire;
 
+pub use files::body_stream;
 pub use meta::not_found;
 
 pub fn routes() -> Router<AppState> {
