@@ -56,6 +56,7 @@ pub fn Header() -> impl IntoView {
                 <nav class="site-nav" aria-label="Main">
                     <A href="/" exact=true>"Home"</A>
                     <A href="/collections">"Collections"</A>
+                    <A href="/stats">"Usage"</A>
                 </nav>
             </div>
         </header>

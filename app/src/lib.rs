@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub mod api;
+pub mod charts;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -16,7 +17,7 @@ mod pages;
 pub mod pull;
 
 use components::{Footer, Header, NotFound, Site};
-use pages::{CollectionPage, CollectionsPage, ContainerPage, HomePage};
+use pages::{CollectionPage, CollectionsPage, ContainerPage, EntityPage, HomePage, StatsPage};
 
 /// The application root.
 #[component]
@@ -34,6 +35,8 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/collections") view=CollectionsPage />
+                        <Route path=path!("/stats") view=StatsPage />
+                        <Route path=path!("/c/:entity") view=EntityPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
                     </Routes>

@@ -69,3 +69,6 @@ pub async fn get_container(
 
 #[cfg(feature = "ssr")]
 pub mod server;
+
+mod usage;
+pub use usage::{get_entity, get_highlights, get_usage};

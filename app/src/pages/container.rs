@@ -12,6 +12,9 @@ use crate::model::{ContainerData, ImageInfo, SiteInfo, TagInfo};
 use crate::pull;
 
 use super::container_sif::SifSection;
+use super::container_versions::VersionHistory;
+use super::EntityLink;
+use crate::charts::UsagePanel;
 
 #[component]
 pub fn ContainerPage() -> impl IntoView {
@@ -170,7 +173,7 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
             <span class="sep">"/"</span>
-            <span>{container.entity.clone()}</span>
+            <EntityLink name=container.entity.clone() />
             <span class="sep">"/"</span>
             <A href=container.collection_href()>{container.collection.clone()}</A>
             <span class="sep">"/"</span>
@@ -196,6 +199,8 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
             {main_pull}
         </section>
         {tags_section}
+        {(!data.images.is_empty()).then(|| view! { <VersionHistory images=data.images.clone() /> })}
+        <UsagePanel path=container.path() />
         {images_section}
         {readme}
     }

@@ -3,9 +3,15 @@ mod collection;
 mod collections;
 mod container;
 mod container_sif;
+mod container_versions;
+mod entity;
 mod home;
+mod home_highlights;
+mod stats;
 
 pub use collection::CollectionPage;
 pub use collections::CollectionsPage;
 pub use container::ContainerPage;
+pub use entity::{EntityLink, EntityPage};
 pub use home::HomePage;
+pub use stats::StatsPage;

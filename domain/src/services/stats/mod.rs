@@ -11,10 +11,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::entities::{collection, container, entity, image, tag};
 use crate::error::{DomainError, Result};
 
+mod highlights;
 mod images;
 mod lists;
 mod sql;
 mod usage;
+
+pub use highlights::{EntityProfile, Highlights, MAX_HIGHLIGHTS};
 
 /// Largest page a list answers.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -318,3 +321,5 @@ pub(crate) fn count(n: i64) -> u64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod usage_tests;
