@@ -45,7 +45,9 @@ mod mapping {
     use silo_domain::{Actor, DomainError};
 
     use crate::api::server::timestamp;
-    use crate::model::{EntityCollection, EntityData, HighlightsData, RankedItem, UsageData, UsageDay};
+    use crate::model::{
+        EntityCollection, EntityData, HighlightsData, RankedItem, UsageData, UsageDay,
+    };
 
     /// How many entries each "most …" list of the home page shows.
     pub const HIGHLIGHTS: u64 = 5;

@@ -137,7 +137,10 @@ fn storage_view(days: &[UsageDay]) -> impl IntoView {
         } else {
             format!("−{}", human_bytes(first - last))
         };
-        let summary = format!("{} stored on {to}; {change} since {from}.", human_bytes(last));
+        let summary = format!(
+            "{} stored on {to}; {change} since {from}.",
+            human_bytes(last)
+        );
         // The days on which storage changed, and the first day.
         let mut rows = Vec::new();
         let mut previous = None;

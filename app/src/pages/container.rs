@@ -169,6 +169,7 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         .then(|| view! { <section class="card"><h2>"About"</h2><pre class="readme">{data.full_description.clone()}</pre></section> });
 
     let parent = format!("{}/{}/", container.entity, container.collection);
+    let usage_path = container.path();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
@@ -200,7 +201,7 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         </section>
         {tags_section}
         {(!data.images.is_empty()).then(|| view! { <VersionHistory images=data.images.clone() /> })}
-        <UsagePanel path=container.path() />
+        <UsagePanel path=usage_path />
         {images_section}
         {readme}
     }

@@ -58,7 +58,8 @@ fn EntityBody(data: EntityData) -> impl IntoView {
     } else {
         let rows = data
             .listed
-            .iter()
+            .clone()
+            .into_iter()
             .map(|c| {
                 let href = format!("{base}/{}", c.name);
                 view! {
@@ -72,7 +73,7 @@ fn EntityBody(data: EntityData) -> impl IntoView {
                         <td class="num">{human_bytes(c.size_bytes)}</td>
                         <td class="num">{c.downloads}</td>
                         <td class="num">{c.stars}</td>
-                        <td><Time at=c.updated_at.clone() /></td>
+                        <td><Time at=c.updated_at /></td>
                     </tr>
                 }
             })

@@ -276,7 +276,10 @@ async fn private_usage_is_only_for_those_who_may_read() {
         .registry
         .collection_usage(&Actor::Anonymous, "alice", "closed", &range)
         .await;
-    assert!(matches!(hidden, Err(DomainError::NotFound(_))), "{hidden:?}");
+    assert!(
+        matches!(hidden, Err(DomainError::NotFound(_))),
+        "{hidden:?}"
+    );
     let unknown = w
         .registry
         .collection_usage(&w.alice, "alice", "nope", &range)
@@ -307,11 +310,7 @@ async fn private_usage_is_only_for_those_who_may_read() {
 #[tokio::test]
 async fn highlights_rank_and_hide_what_may_not_be_read() {
     let w = world().await;
-    let public = w
-        .registry
-        .highlights(&Actor::Anonymous, 5)
-        .await
-        .unwrap();
+    let public = w.registry.highlights(&Actor::Anonymous, 5).await.unwrap();
     let ids = |list: &[ContainerStats]| list.iter().map(|c| c.container.id).collect::<Vec<_>>();
     // a: 9 pulls, b: 1 pull; x (private, 9 pulls) is not shown.
     assert_eq!(ids(&public.most_pulled), [w.open_a, w.open_b]);
@@ -346,11 +345,7 @@ async fn entity_profiles_count_visible_stars() {
     assert_eq!(public.stars, 3);
     assert_eq!(public.stats.collections, 1);
     assert_eq!(public.stats.downloads, 10);
-    let own = w
-        .registry
-        .entity_profile(&w.alice, "alice")
-        .await
-        .unwrap();
+    let own = w.registry.entity_profile(&w.alice, "alice").await.unwrap();
     assert_eq!(own.stars, 5);
     assert_eq!(own.stats.collections, 2);
     assert_eq!(own.stats.downloads, 19);
