@@ -66,13 +66,13 @@ test.describe('usage charts and entity pages', () => {
     expect(Math.abs(Number(svgWidth) - Math.round(box!.width))).toBeLessThanOrEqual(2);
 
     // A shorter range redraws with fewer days.
-    const ticksBefore = await chart.locator('svg text').allInnerTexts();
+    const ticksBefore = await chart.locator('svg text').allTextContents();
     await usage.locator('button[data-range="7"]').click();
     await expect(usage.locator('button[data-range="7"]')).toHaveAttribute('aria-pressed', 'true');
     await expect(usage.locator('button[data-range="30"]')).toHaveAttribute('aria-pressed', 'false');
     await expect(usage.locator('[data-chart="pulls"] .chart-summary')).toContainText('in the last 7 days');
     await expect(chart.locator('svg rect[fill="#1A5CA3"]')).toHaveCount(1);
-    expect(await chart.locator('svg text').allInnerTexts()).not.toEqual(ticksBefore);
+    expect(await chart.locator('svg text').allTextContents()).not.toEqual(ticksBefore);
     await usage.locator('button[data-range="365"]').click();
     await expect(usage.locator('[data-chart="pulls"] .chart-summary')).toContainText('in the last 365 days');
 

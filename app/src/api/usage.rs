@@ -144,7 +144,7 @@ mod mapping {
             }))
             .collect();
         // Stable: equal counts keep collections before containers, each in path order.
-        most_starred.sort_by(|a, b| b.count.cmp(&a.count));
+        most_starred.sort_by_key(|item| std::cmp::Reverse(item.count));
         most_starred.truncate(HIGHLIGHTS as usize);
         HighlightsData {
             most_pulled,

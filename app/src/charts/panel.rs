@@ -40,7 +40,8 @@ pub fn UsagePanel(
                     }
                 })}
             </Transition>
-            <Show when=move || pending.get()>
+            // Redrawing for another range: the old charts stay (dimmed) under an indicator.
+            <Show when=move || pending.get() && usage.with(Option::is_some)>
                 <div class="usage-updating"><Loading what="usage" /></div>
             </Show>
         </section>
@@ -224,9 +225,11 @@ fn track_width(holder: NodeRef<Div>, width: RwSignal<u32>) {
             }
         }
     };
+    // The box gets its width once it is in the document: measure on the next frame too.
     Effect::new(move |_| {
         if holder.get().is_some() {
             measure();
+            request_animation_frame(measure);
         }
     });
     let handle = window_event_listener(leptos::ev::resize, move |_| measure());
