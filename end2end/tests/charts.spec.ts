@@ -5,11 +5,13 @@
 // by end2end/seed.mjs); SILO_E2E_PRIVATE_CONTAINER (optional) must stay invisible. The tests
 // pull the public image through the library API to have something to chart.
 import { test, expect, request, type Page } from '@playwright/test';
+import * as path from 'node:path';
 
 const containerPath = process.env.SILO_E2E_CONTAINER || '';
 const privateContainer = process.env.SILO_E2E_PRIVATE_CONTAINER || '';
 const [entity, collection, container] = containerPath.split('/');
 const PULLS = 3;
+const screenshots = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
 
 async function appReady(page: Page) {
   await expect(page.locator('main#silo-app[data-ready="true"]')).toBeVisible();
@@ -151,6 +153,20 @@ test.describe('usage charts and entity pages', () => {
     await usage.locator('button[data-range="90"]').click();
     await expect(usage.locator('[data-chart="storage"] .chart-summary')).toContainText('stored on');
     await expect(usage.locator('[data-chart="pulls"] .chart-summary')).toContainText('in the last 90 days');
+    await expect(usage).toHaveAttribute('aria-busy', 'false');
+    await page.screenshot({ path: path.join(screenshots, 'usage.png'), fullPage: true });
+
+    // The theme repaints the drawing: bars and axis labels follow light and dark mode.
+    const bar = usage.locator('[data-chart="pulls"] svg rect[fill="#1A5CA3"]').first();
+    const label = usage.locator('[data-chart="pulls"] svg text').first();
+    const fill = (l: typeof bar) => l.evaluate((el) => getComputedStyle(el).fill);
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await fill(bar)).toBe('rgb(26, 92, 163)');
+    expect(await fill(label)).toBe('rgb(85, 96, 109)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await fill(bar)).toBe('rgb(124, 184, 242)');
+    expect(await fill(label)).toBe('rgb(154, 168, 184)');
+    await page.screenshot({ path: path.join(screenshots, 'usage-dark.png'), fullPage: true });
   });
 
   test('entity page: collections, pulls, deep link, 404', async ({ page }) => {

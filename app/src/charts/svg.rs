@@ -3,7 +3,6 @@
 //! theme's colours, so one drawing reads well in light and dark mode.
 use plotters::prelude::*;
 
-use crate::format::human_bytes;
 use crate::model::UsageDay;
 
 /// Axis lines and labels; CSS paints them in the theme's muted text colour.
@@ -70,6 +69,31 @@ fn y_top(max: u64) -> u64 {
     nice.max(max + 1)
 }
 
+/// The largest binary unit not above `max` bytes: (bytes per unit, its name).
+fn byte_unit(max: u64) -> (u64, &'static str) {
+    const UNITS: [(u64, &str); 6] = [
+        (1 << 50, "PiB"),
+        (1 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+        (1, "B"),
+    ];
+    UNITS
+        .into_iter()
+        .find(|(size, _)| max >= *size)
+        .unwrap_or((1, "B"))
+}
+
+/// `20 KiB`, `2.5 MiB`: an axis value counted in `unit`.
+fn unit_label(value: f64, unit: &str) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0} {unit}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
 fn failed<E: std::fmt::Debug>(err: E) -> String {
     format!("could not draw the chart: {err:?}")
 }
@@ -133,12 +157,15 @@ pub fn storage_svg(days: &[UsageDay], width: u32) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut out, (width, HEIGHT)).into_drawing_area();
         let n = days.len().max(2) as f64;
+        // The axis counts in one binary unit, so its ticks are round (10 KiB, 20 KiB, …).
+        let (unit, unit_name) = byte_unit(max);
+        let top = y_top(max.div_ceil(unit)) as f64;
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
             .margin_right(14)
             .x_label_area_size(28)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..n - 1.0, 0u64..y_top(max))
+            .build_cartesian_2d(0f64..n - 1.0, 0f64..top)
             .map_err(failed)?;
         chart
             .configure_mesh()
@@ -150,21 +177,23 @@ pub fn storage_svg(days: &[UsageDay], width: u32) -> Result<String, String> {
             .x_labels(x_label_count(width, days.len()))
             .x_label_formatter(&|x| day_label(days, *x))
             .y_labels(5)
-            .y_label_formatter(&|y| human_bytes(*y))
+            .y_label_formatter(&|y| unit_label(*y, unit_name))
             .draw()
             .map_err(failed)?;
-        let points: Vec<(f64, u64)> = if days.len() == 1 {
+        let in_units = |bytes: u64| bytes as f64 / unit as f64;
+        let points: Vec<(f64, f64)> = if days.len() == 1 {
             // One day: a flat band across the chart.
-            vec![(0.0, days[0].bytes_total), (1.0, days[0].bytes_total)]
+            let y = in_units(days[0].bytes_total);
+            vec![(0.0, y), (1.0, y)]
         } else {
             days.iter()
                 .enumerate()
-                .map(|(i, d)| (i as f64, d.bytes_total))
+                .map(|(i, d)| (i as f64, in_units(d.bytes_total)))
                 .collect()
         };
         chart
             .draw_series(
-                AreaSeries::new(points, 0, STORAGE_COLOR.mix(0.25))
+                AreaSeries::new(points, 0.0, STORAGE_COLOR.mix(0.25))
                     .border_style(STORAGE_COLOR.stroke_width(2)),
             )
             .map_err(failed)?;
@@ -248,7 +277,14 @@ mod tests {
         ]);
         let svg = storage_svg(&days, 800).unwrap();
         assert!(svg.contains("#1F7A43"), "{svg}");
-        assert!(svg.contains("MiB"), "{svg}");
+        // Ticks are round numbers of the largest unit (5 MiB → 0, 2, 4, 6 MiB).
+        assert!(svg.contains(">\n6 MiB\n</text>"), "{svg}");
+        assert!(svg.contains(">\n0 MiB\n</text>"), "{svg}");
+        assert_eq!(byte_unit(0), (1, "B"));
+        assert_eq!(byte_unit(1023), (1, "B"));
+        assert_eq!(byte_unit(36 * 1024), (1024, "KiB"));
+        assert_eq!(byte_unit(3 << 30), (1 << 30, "GiB"));
+        assert_eq!(unit_label(2.5, "KiB"), "2.5 KiB");
         let single = storage_svg(&series(&[(0, 10)]), 800).unwrap();
         assert!(single.contains("#1F7A43"));
     }
