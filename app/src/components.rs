@@ -58,6 +58,7 @@ pub fn Header() -> impl IntoView {
                     <A href="/" exact=true>"Home"</A>
                     <A href="/collections">"Collections"</A>
                     <A href="/treemap">"Treemap"</A>
+                    <A href="/stats">"Usage"</A>
                 </nav>
                 <crate::search::SearchBox />
                 <AccountNav />

@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub mod api;
+pub mod charts;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -21,8 +22,8 @@ pub mod treemap;
 
 use components::{Footer, Header, NotFound, Site};
 use pages::{
-    AboutPage, CollectionPage, CollectionsPage, ContainerPage, HomePage, LoginPage, TermsPage,
-    ToolsPage, UploadPage,
+    AboutPage, CollectionPage, CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage,
+    StatsPage, TermsPage, ToolsPage, UploadPage,
 };
 use search::SearchPage;
 
@@ -50,6 +51,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/terms") view=TermsPage />
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/images/upload") view=UploadPage />
+                        <Route path=path!("/stats") view=StatsPage />
+                        <Route path=path!("/c/:entity") view=EntityPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />
                         <Route path=path!("/treemap/:entity?/:collection?") view=treemap::TreemapPage />

@@ -67,3 +67,6 @@ pub mod server;
 pub mod treemap;
 pub mod session;
 pub mod stars;
+
+mod usage;
+pub use usage::{get_entity, get_highlights, get_usage};

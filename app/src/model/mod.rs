@@ -206,3 +206,6 @@ impl ContainerData {
         self.images.iter().find(|i| i.sha256 == tag.sha256)
     }
 }
+
+mod usage;
+pub use usage::*;

@@ -9,6 +9,9 @@ use crate::format::{human_bytes, plural};
 use crate::model::CollectionData;
 use crate::stars::StarButton;
 
+use super::EntityLink;
+use crate::charts::UsagePanel;
+
 #[component]
 pub fn CollectionPage() -> impl IntoView {
     let params = use_params_map();
@@ -84,11 +87,12 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
         }
         .into_any()
     };
+    let usage_path = format!("{}/{}", data.entity, data.collection);
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
             <span class="sep">"/"</span>
-            <span>{data.entity.clone()}</span>
+            <EntityLink name=data.entity.clone() />
             <span class="sep">"/"</span>
             <span aria-current="page">{data.collection.clone()}</span>
         </nav>
@@ -105,5 +109,6 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
             </p>
         </div>
         <section class="card">{containers}</section>
+        <UsagePanel path=usage_path />
     }
 }

@@ -13,6 +13,9 @@ use crate::pull;
 use crate::stars::StarButton;
 
 use super::container_sif::SifSection;
+use super::container_versions::VersionHistory;
+use super::EntityLink;
+use crate::charts::UsagePanel;
 
 #[component]
 pub fn ContainerPage() -> impl IntoView {
@@ -181,11 +184,12 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
             container=container.container.clone()
         />
     };
+    let usage_path = container.path();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
             <span class="sep">"/"</span>
-            <span>{container.entity.clone()}</span>
+            <EntityLink name=container.entity.clone() />
             <span class="sep">"/"</span>
             <A href=container.collection_href()>{container.collection.clone()}</A>
             <span class="sep">"/"</span>
@@ -211,6 +215,8 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
             {main_pull}
         </section>
         {tags_section}
+        {(!data.images.is_empty()).then(|| view! { <VersionHistory images=data.images.clone() /> })}
+        <UsagePanel path=usage_path />
         {images_section}
         {readme}
     }

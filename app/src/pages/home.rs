@@ -8,6 +8,9 @@ use crate::format::{human_bytes, short_sha};
 use crate::model::{HomeData, SiteInfo};
 use crate::pull;
 
+use super::home_highlights::HomeHighlights;
+use super::EntityLink;
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     let site = use_site();
@@ -90,7 +93,11 @@ fn HomeBody(data: HomeData) -> impl IntoView {
                 };
                 view! {
                     <tr>
-                        <td><A href=push.container.href()>{push.container.path()}</A></td>
+                        <td>
+                            <EntityLink name=push.container.entity.clone() />
+                            <span class="muted">"/"</span>
+                            <A href=push.container.href()>{format!("{}/{}", push.container.collection, push.container.container)}</A>
+                        </td>
                         <td>{tags}</td>
                         <td>{push.arch.unwrap_or_else(|| "—".into())}</td>
                         <td class="num">{human_bytes(push.size)}</td>
@@ -121,6 +128,7 @@ fn HomeBody(data: HomeData) -> impl IntoView {
     };
     view! {
         {stats}
+        <HomeHighlights />
         <div class="grid-2">
             <section class="card">
                 <h2>"Recent pushes"</h2>

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::entities::{collection, container, entity, image, tag};
 use crate::error::{DomainError, Result};
 
+mod highlights;
 mod images;
 mod lists;
 mod quick_search;
@@ -23,6 +24,7 @@ pub use quick_search::{
     QUICK_SEARCH_MIN_CHARS,
 };
 pub use treemap::TreemapLeaf;
+pub use highlights::{EntityProfile, Highlights, MAX_HIGHLIGHTS};
 
 /// Largest page a list answers.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -330,3 +332,4 @@ mod quick_search_tests;
 mod tests;
 #[cfg(test)]
 mod treemap_tests;
+mod usage_tests;

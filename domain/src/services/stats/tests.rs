@@ -285,12 +285,21 @@ async fn lists_stay_fast_with_10000_containers() {
         let t = Instant::now();
         r.registry_usage(bob, &range).await.unwrap();
         let f = t.elapsed();
+        let t = Instant::now();
+        r.highlights(bob, 5).await.unwrap();
+        let g = t.elapsed();
+        let t = Instant::now();
+        r.collection_usage(bob, "lab", "c0001", &range)
+            .await
+            .unwrap();
+        r.entity_profile(bob, "lab").await.unwrap();
+        let h = t.elapsed();
         eprintln!(
             "{}: containers by size {a:?}, filtered {b:?}, collections {c:?}, entities {d:?}, \
-             stats {e:?}, usage {f:?}",
+             stats {e:?}, usage {f:?}, highlights {g:?}, collection usage + entity {h:?}",
             db.backend_name()
         );
-        for took in [a, b, c, d, e, f] {
+        for took in [a, b, c, d, e, f, g, h] {
             assert!(took.as_secs_f64() < 2.0, "too slow: {took:?}");
         }
     }

@@ -88,22 +88,47 @@ impl Registry {
     /// Registry-wide downloads, pushes and stored bytes per UTC day of `range`, over the
     /// collections the actor may read.
     pub async fn registry_usage(&self, actor: &Actor, range: &DayRange) -> Result<Vec<DayUsage>> {
+        self.usage_per_day(actor, None, range).await
+    }
+
+    /// Downloads, pushes and stored bytes per UTC day of `range` for one collection the actor
+    /// may read (private collections look absent to everyone else).
+    pub async fn collection_usage(
+        &self,
+        actor: &Actor,
+        entity: &str,
+        collection: &str,
+        range: &DayRange,
+    ) -> Result<Vec<DayUsage>> {
+        let (_, collection) = self.collection(actor, entity, collection).await?;
+        self.usage_per_day(actor, Some(collection.id), range).await
+    }
+
+    /// Usage per day over the readable collections, or over one of them (`collection_id`).
+    async fn usage_per_day(
+        &self,
+        actor: &Actor,
+        collection_id: Option<i64>,
+        range: &DayRange,
+    ) -> Result<Vec<DayUsage>> {
         let backend = self.db.get_database_backend();
+        let mut scope = readable_containers(actor);
+        if let Some(id) = collection_id {
+            scope.push(" AND c.id = ").bind(id);
+        }
         let mut downloads = Sql::new(&format!(
             "SELECT {} AS day, COUNT(*) AS n, CAST(0 AS BIGINT) AS bytes FROM download_events d \
              JOIN containers k ON k.id = d.container_id",
             day_of(backend, "d.created_at")
         ));
-        downloads.append(&readable_containers(actor));
+        downloads.append(&scope);
         in_range(&mut downloads, "d.created_at", range);
         downloads.push(" GROUP BY 1 ORDER BY 1");
         let downloads = self.per_day(downloads).await?;
 
         let images_from = {
             let mut sql = Sql::new(" FROM images i JOIN containers k ON k.id = i.container_id");
-            sql.append(&readable_containers(actor))
-                .push(" AND i.uploaded = ")
-                .bind(true);
+            sql.append(&scope).push(" AND i.uploaded = ").bind(true);
             sql
         };
         let mut pushes = Sql::new(&format!(
