@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::Response;
 use futures::Stream;
 use silo_domain::services::RegistryEvent;
 use silo_domain::Actor;

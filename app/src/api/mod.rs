@@ -64,9 +64,9 @@ pub async fn get_container(
 
 #[cfg(feature = "ssr")]
 pub mod server;
-pub mod treemap;
 pub mod session;
 pub mod stars;
+pub mod treemap;
 
 mod usage;
 pub use usage::{get_entity, get_highlights, get_usage};

@@ -9,9 +9,9 @@ pub use listing::{
     encode_query_value, CollectionListing, CollectionSortKey, ListingRequest, COLLECTIONS_PER_PAGE,
 };
 pub use search::{SearchHit, SearchHitKind, SearchResults};
-pub mod treemap;
 pub mod session;
 pub mod stars;
+pub mod treemap;
 
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,12 +19,12 @@ mod sql;
 mod treemap;
 mod usage;
 
+pub use highlights::{EntityProfile, Highlights, MAX_HIGHLIGHTS};
 pub use quick_search::{
     CollectionHit, ContainerHit, ContainerMatch, EntityHit, QuickHits, QUICK_SEARCH_LIMIT,
     QUICK_SEARCH_MIN_CHARS,
 };
 pub use treemap::TreemapLeaf;
-pub use highlights::{EntityProfile, Highlights, MAX_HIGHLIGHTS};
 
 /// Largest page a list answers.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -332,4 +332,5 @@ mod quick_search_tests;
 mod tests;
 #[cfg(test)]
 mod treemap_tests;
+#[cfg(test)]
 mod usage_tests;
