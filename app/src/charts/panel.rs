@@ -20,6 +20,9 @@ pub fn UsagePanel(
     let range = RwSignal::new(DEFAULT_USAGE_RANGE);
     let usage = LocalResource::new(move || get_usage(path.clone(), range.get()));
     let pending = RwSignal::new(false);
+    // Set once the first answer is in. Reading `usage` itself out here would register it with
+    // the page's own <Transition>, which would then hold the whole page until usage arrives.
+    let has_data = RwSignal::new(false);
     view! {
         <section class="card usage" data-testid="usage" aria-busy=move || pending.get().to_string()>
             <div class="usage-head">
@@ -31,7 +34,9 @@ pub fn UsagePanel(
                 set_pending=pending.write_only()
             >
                 {move || Suspend::new(async move {
-                    match usage.await {
+                    let answer = usage.await;
+                    has_data.set(true);
+                    match answer {
                         Ok(data) => view! { <UsageCharts data=data /> }.into_any(),
                         Err(error) => view! {
                             <p class="usage-error" role="alert">{format!("Usage is not available: {error}")}</p>
@@ -41,7 +46,7 @@ pub fn UsagePanel(
                 })}
             </Transition>
             // Redrawing for another range: the old charts stay (dimmed) under an indicator.
-            <Show when=move || pending.get() && usage.with(Option::is_some)>
+            <Show when=move || pending.get() && has_data.get()>
                 <div class="usage-updating"><Loading what="usage" /></div>
             </Show>
         </section>
