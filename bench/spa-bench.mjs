@@ -60,7 +60,13 @@ if (token) {
   const before = Number(await map.getAttribute('data-renders'));
   const started = Date.now();
   const push = spawnSync('node', [path.join(here, '..', 'end2end', 'seed.mjs'), `bench/live/push${Date.now()}`], {
-    env: { ...process.env, SILO_URL: base, SILO_TOKEN: token, SILO_E2E_TAGS: 'latest' },
+    env: {
+      ...process.env,
+      SILO_URL: base,
+      SILO_TOKEN: token,
+      SILO_E2E_TAGS: 'latest',
+      SILO_E2E_SIF: path.join(here, '..', 'domain', 'tests', 'fixtures', 'minimal.sif'),
+    },
     encoding: 'utf8',
   });
   if (push.status !== 0) throw new Error(`push failed: ${push.stderr}`);
