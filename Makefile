@@ -101,5 +101,7 @@ fuzz: ## fuzz the SIF parser for FUZZ_SECONDS (default 60) with cargo-fuzz (not 
 	cd domain/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions sif \
 		corpus/sif ../tests/fixtures -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
 
-bench: ## memory benchmark: push and pull 1 GiB through the library client (see docs/BENCHMARKS.md)
+bench: spa ## benchmarks: 1 GiB push/pull memory, web interface at 10,000 containers (docs/BENCHMARKS.md)
 	bench/transfer-memory.sh
+	cargo build -q --release -p server
+	bench/spa.sh 10000
