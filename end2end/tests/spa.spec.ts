@@ -60,6 +60,7 @@ test.describe('Silo web interface', () => {
     await collectionLink.click();
     await expect(page).toHaveURL(new RegExp(`/c/${entity}/${collection}$`));
     await expect(page.locator('h1.path-title')).toContainText(collection);
+    await expect(page.locator('[data-testid="owners"]')).toContainText(entity);
     const containerLink = page.locator(`a[href="/c/${entity}/${collection}/${container}"]`).first();
     await expect(containerLink).toBeVisible();
 

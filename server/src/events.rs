@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use silo_domain::services::RegistryEvent;
 use silo_domain::Actor;
@@ -38,7 +38,7 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
     let viewer = crate::session::web_caller(&state, &headers, false)
         .await
-        .map_err(crate::session::server_fn_refusal)?
+        .map_err(|err| crate::rest::error::RestError::from(err).into_response())?
         .actor;
     let events = state.registry.subscribe();
     let stop = state.shutdown.clone();

@@ -206,6 +206,7 @@ pub fn collection_data(page: services::CollectionPage) -> CollectionData {
         description: page.collection.description,
         private: page.collection.private,
         created_at: timestamp(page.collection.created_at),
+        owners: page.owners,
         containers: page
             .containers
             .into_iter()

@@ -141,6 +141,8 @@ pub struct CollectionData {
     pub private: bool,
     pub created_at: Timestamp,
     pub containers: Vec<ContainerRow>,
+    /// User names (or `team <name>`) owning the collection.
+    pub owners: Vec<String>,
 }
 
 /// An image of a container.

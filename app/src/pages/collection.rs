@@ -106,6 +106,9 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
             {(!data.description.is_empty()).then(|| view! { <p class="lead">{data.description.clone()}</p> })}
             <p class="muted small">
                 {plural(count, "container", "containers")} " · created " <Time at=data.created_at.clone() />
+                {(!data.owners.is_empty()).then(|| view! {
+                    " · owned by " <span data-testid="owners">{data.owners.join(", ")}</span>
+                })}
             </p>
         </div>
         <section class="card">{containers}</section>

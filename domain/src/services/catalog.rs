@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{ContainerView, Registry};
-use crate::entities::{collection, container, entity, image, tag};
+use crate::entities::{collection, container, entity, image, tag, team, user};
 use crate::error::Result;
 use crate::names::ContainerPath;
 use crate::policy::Actor;
@@ -78,6 +78,9 @@ pub struct CollectionPage {
     pub entity: entity::Model,
     pub collection: collection::Model,
     pub containers: Vec<ContainerSummary>,
+    /// Who owns it: the entity's user or team, and the collection's own owner when that is
+    /// someone else (user names; a team as `team <name>`).
+    pub owners: Vec<String>,
 }
 
 /// An image of a container and the tags (of any arch) pointing at it.
@@ -306,10 +309,12 @@ impl Registry {
                 }
             })
             .collect();
+        let owners = self.owners_of(&entity, &collection).await?;
         Ok(CollectionPage {
             entity,
             collection,
             containers,
+            owners,
         })
     }
 
@@ -531,6 +536,7 @@ mod tests {
         assert_eq!(page.containers.len(), 1);
         let hello = &page.containers[0];
         assert_eq!((hello.images, hello.tags, hello.total_bytes), (1, 1, 5));
+        assert_eq!(page.owners, vec!["alice".to_string()]);
 
         let page = r.container_page(&w.alice, &hidden).await.unwrap();
         assert_eq!(page.view.path(), "alice/secret/hidden");
@@ -548,5 +554,29 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, crate::DomainError::NotFound(_)));
+    }
+}
+
+impl Registry {
+    /// The owners shown on a collection page (at most three small lookups by primary key).
+    async fn owners_of(
+        &self,
+        entity: &entity::Model,
+        collection: &collection::Model,
+    ) -> Result<Vec<String>> {
+        let mut owners = Vec::new();
+        for user_id in [entity.owner_id, collection.owner_id].into_iter().flatten() {
+            if let Some(found) = user::Entity::find_by_id(user_id).one(&self.db).await? {
+                if !owners.contains(&found.username) {
+                    owners.push(found.username);
+                }
+            }
+        }
+        if let Some(team_id) = entity.team_id {
+            if let Some(found) = team::Entity::find_by_id(team_id).one(&self.db).await? {
+                owners.insert(0, format!("team {}", found.name));
+            }
+        }
+        Ok(owners)
     }
 }
