@@ -362,6 +362,30 @@ fn containers_of(collection_ids: &[i64]) -> sea_orm::sea_query::SelectStatement 
         .to_owned()
 }
 
+impl Registry {
+    /// The owners shown on a collection page (at most three small lookups by primary key).
+    async fn owners_of(
+        &self,
+        entity: &entity::Model,
+        collection: &collection::Model,
+    ) -> Result<Vec<String>> {
+        let mut owners = Vec::new();
+        for user_id in [entity.owner_id, collection.owner_id].into_iter().flatten() {
+            if let Some(found) = user::Entity::find_by_id(user_id).one(&self.db).await? {
+                if !owners.contains(&found.username) {
+                    owners.push(found.username);
+                }
+            }
+        }
+        if let Some(team_id) = entity.team_id {
+            if let Some(found) = team::Entity::find_by_id(team_id).one(&self.db).await? {
+                owners.insert(0, format!("team {}", found.name));
+            }
+        }
+        Ok(owners)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -554,29 +578,5 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, crate::DomainError::NotFound(_)));
-    }
-}
-
-impl Registry {
-    /// The owners shown on a collection page (at most three small lookups by primary key).
-    async fn owners_of(
-        &self,
-        entity: &entity::Model,
-        collection: &collection::Model,
-    ) -> Result<Vec<String>> {
-        let mut owners = Vec::new();
-        for user_id in [entity.owner_id, collection.owner_id].into_iter().flatten() {
-            if let Some(found) = user::Entity::find_by_id(user_id).one(&self.db).await? {
-                if !owners.contains(&found.username) {
-                    owners.push(found.username);
-                }
-            }
-        }
-        if let Some(team_id) = entity.team_id {
-            if let Some(found) = team::Entity::find_by_id(team_id).one(&self.db).await? {
-                owners.insert(0, format!("team {}", found.name));
-            }
-        }
-        Ok(owners)
     }
 }
