@@ -4,7 +4,7 @@
 use sea_orm::FromQueryResult;
 
 use super::lists::given;
-use super::sql::Sql;
+use super::sql::{escape_like, Sql};
 use crate::error::Result;
 use crate::policy::Actor;
 use crate::services::Registry;
@@ -210,10 +210,7 @@ impl Registry {
 
 /// `CASE WHEN LOWER(column) LIKE 'needle%' THEN 0 ELSE 1 END`: prefix matches sort first.
 fn starts_first(sql: &mut Sql, column: &str, needle: &str) {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = escape_like(needle);
     sql.push(&format!("CASE WHEN LOWER({column}) LIKE "))
         .bind(format!("{escaped}%"))
         .push(" ESCAPE '\\' THEN 0 ELSE 1 END");

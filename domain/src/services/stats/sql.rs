@@ -59,11 +59,7 @@ impl Sql {
 
     /// Appends `LOWER(column) LIKE '%needle%'`, with the needle's wildcards escaped.
     pub(super) fn contains(&mut self, column: &str, needle: &str) -> &mut Self {
-        let escaped = needle
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = escape_like(&needle.to_lowercase());
         self.push(&format!("LOWER({column}) LIKE "))
             .bind(format!("%{escaped}%"))
             .push(" ESCAPE '\\'")
@@ -89,6 +85,13 @@ impl Sql {
         };
         Statement::from_sql_and_values(backend, text, self.values)
     }
+}
+
+/// `text` with LIKE's wildcards and the escape character escaped (for `ESCAPE '\\'`).
+pub(super) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// The UTC calendar day (`YYYY-MM-DD`) of a timestamp column.
