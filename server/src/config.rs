@@ -34,6 +34,8 @@ pub struct Config {
     pub library: LibrarySettings,
     pub oci: OciSettings,
     pub web: WebSettings,
+    /// Institutional sign-in backends (`[auth]`).
+    pub auth: crate::auth::AuthSettings,
 }
 
 /// The web interface's sign-in sessions and browser uploads.
@@ -137,6 +139,7 @@ impl Default for Config {
             library: LibrarySettings::default(),
             oci: OciSettings::default(),
             web: WebSettings::default(),
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }
