@@ -123,3 +123,60 @@ async fn share_links_pull_exactly_their_container() {
             .await;
     assert_eq!(r.status, 401);
 }
+
+/// A private image's bytes are reachable only under its own name: never by its digest through
+/// a public repository of the same entity, nor by mounting it from a repository the pusher
+/// may not read.
+#[tokio::test]
+async fn private_content_never_leaks_through_other_names() {
+    let w = world::build().await;
+    let owner = w.creds(Who::Owner).token.clone();
+    let team = w.creds(Who::TeamMember).token.clone();
+    let diary = w.targets.iter().find(|t| t.collection == "diary").unwrap();
+    let sha = diary.sha();
+    let mut wrong = Vec::new();
+    for (who, token) in [("anonymous", None), ("owner", owner.as_deref())] {
+        for uri in [
+            format!("/v2/olivia/gallery/tool/blobs/sha256:{sha}"),
+            format!("/v2/olivia/gallery/tool/manifests/sha256:{sha}"),
+            format!("/v1/images/olivia/gallery/tool:sha256.{sha}"),
+            format!("/v1/imagefile/olivia/gallery/tool:sha256.{sha}"),
+            format!("/api/container/olivia/gallery/tool@{sha}"),
+        ] {
+            let r = w.h.get(&uri, token).await;
+            // The shub endpoint answers unsigned anonymous misses 403 (see rules::SREGISTRY).
+            let want = if token.is_none() && uri.starts_with("/api/") {
+                403
+            } else {
+                404
+            };
+            // The request's own digest may be echoed; the image's bytes must not appear.
+            let leaked = String::from_utf8_lossy(&r.body).contains("IMAGE-OF-");
+            if r.status != want || leaked {
+                wrong.push(format!("{who} {uri}: {}", r.status));
+            }
+        }
+    }
+    // The team member may push into lab/papers but not read olivia/diary: no mount.
+    let uri =
+        format!("/v2/lab/papers/tool/blobs/uploads/?mount=sha256:{sha}&from=olivia/diary/tool");
+    let r =
+        w.h.call("POST", &uri, team.as_deref(), axum::body::Body::empty())
+            .await;
+    if r.status != 202 {
+        wrong.push(format!(
+            "mount answered {} (want 202: upload instead)",
+            r.status
+        ));
+    }
+    let r =
+        w.h.get(
+            &format!("/v2/lab/papers/tool/blobs/sha256:{sha}"),
+            team.as_deref(),
+        )
+        .await;
+    if r.status != 404 {
+        wrong.push(format!("mounted blob readable in lab/papers: {}", r.status));
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -37,6 +37,7 @@ pub enum Kind {
     SregSearch,
     SregPull,
     RestEntity,
+    RestEntities,
     RestCollections,
     RestCollection,
     RestContainers,
@@ -52,6 +53,7 @@ pub enum Kind {
     SpaTreemap,
     SpaUsage,
     SpaContainerUsage,
+    SpaCollectionUsage,
     SpaEntity,
     SpaHome,
     SpaHighlights,
@@ -114,6 +116,7 @@ pub const READS: &[Op] = &[
     op("sreg search", List, 200, SREGISTRY, SregSearch),
     op("sreg pull (signed)", Read, 200, SREGISTRY, SregPull),
     op("rest entity", List, 200, STANDARD, RestEntity),
+    op("rest entities", List, 200, STANDARD, RestEntities),
     op("rest collections", List, 200, STANDARD, RestCollections),
     op("rest collection", Read, 200, STANDARD, RestCollection),
     op("rest containers", List, 200, STANDARD, RestContainers),
@@ -140,6 +143,13 @@ pub const READS: &[Op] = &[
         200,
         STANDARD,
         SpaContainerUsage,
+    ),
+    op(
+        "spa collection usage",
+        Read,
+        200,
+        STANDARD,
+        SpaCollectionUsage,
     ),
     op("spa entity", List, 200, STANDARD, SpaEntity),
     op("spa home", List, 200, STANDARD, SpaHome),
@@ -344,6 +354,11 @@ impl Op {
                 total(&r, "/size_bytes", Some(e), &mut problem);
                 r
             }
+            RestEntities => {
+                let r = get(format!("/api/v1/entities?q={e}"), Auth::Bearer).await;
+                total(&r, "/items/0/size_bytes", Some(e), &mut problem);
+                r
+            }
             RestCollections => {
                 let r = get("/api/v1/collections?per_page=100".into(), Auth::Bearer).await;
                 listed(&r, &mut problem);
@@ -414,6 +429,18 @@ impl Op {
             SpaContainerUsage => {
                 let form = format!("path={}&days=30", form_encode(&path));
                 rpc(w, creds, "usage", &form).await
+            }
+            SpaCollectionUsage => {
+                let form = format!("path={}&days=30", form_encode(&t.label()));
+                let r = rpc(w, creds, "usage", &form).await;
+                if r.status == 200 {
+                    let want = t.bytes.len() as u64;
+                    let got = json(&r).and_then(|v| v.pointer("/days/29/bytes_total")?.as_u64());
+                    if got != Some(want) {
+                        problem = Some(format!("bytes_total = {got:?}, want {want}"));
+                    }
+                }
+                r
             }
             SpaEntity => {
                 let r = rpc(w, creds, "entity", &format!("entity={e}&page=1")).await;

@@ -5,7 +5,7 @@ use super::world::{Target, Who};
 /// What a caller may do to one collection, in increasing order of power.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    /// An expired or revoked credential: refused before anything else.
+    /// An expired or revoked credential, or a disabled account: refused before anything else.
     Refused,
     /// No credential (a share link is no credential outside the share routes).
     Anonymous,
@@ -22,7 +22,10 @@ pub enum Level {
 /// Who holds which role where: the rule table's left column.
 pub fn level(who: Who, target: &Target) -> Level {
     match (who, target.team) {
-        (Who::ExpiredToken | Who::RevokedToken, _) => Level::Refused,
+        (Who::ExpiredToken | Who::RevokedToken | Who::Disabled, _) => Level::Refused,
+        // A read-scoped token reads what its user reads, and writes nothing.
+        (Who::ReadOnlyToken, false) => Level::Reader,
+        (Who::ReadOnlyToken, true) => Level::Outsider,
         (Who::Anonymous | Who::ShareLink | Who::ExpiredShareLink, _) => Level::Anonymous,
         (Who::Admin, _) => Level::Owner,
         (Who::Owner, false) => Level::Owner,

@@ -11,6 +11,7 @@ use silo_domain::entities::{
     api_token, collection_role, entity, share_link, sregistry_credential, team, team_membership,
 };
 use silo_domain::services::{NewToken, SessionLimits};
+use silo_domain::Scope;
 
 use crate::common::{sha256_hex, Harness};
 use crate::sreg::Key;
@@ -25,14 +26,18 @@ pub enum Who {
     Owner,
     TeamMember,
     Admin,
+    /// The owner acting through a read-scoped token (and a session signed in with it).
+    ReadOnlyToken,
     ExpiredToken,
     RevokedToken,
+    /// A contributor whose account an admin disabled.
+    Disabled,
     ShareLink,
     ExpiredShareLink,
 }
 
 impl Who {
-    pub const ALL: [Who; 11] = [
+    pub const ALL: [Who; 13] = [
         Who::Anonymous,
         Who::Other,
         Who::Reader,
@@ -40,8 +45,10 @@ impl Who {
         Who::Owner,
         Who::TeamMember,
         Who::Admin,
+        Who::ReadOnlyToken,
         Who::ExpiredToken,
         Who::RevokedToken,
+        Who::Disabled,
         Who::ShareLink,
         Who::ExpiredShareLink,
     ];
@@ -55,6 +62,8 @@ impl Who {
             Who::Owner => "owner",
             Who::TeamMember => "team",
             Who::Admin => "admin",
+            Who::ReadOnlyToken => "owner-ro",
+            Who::Disabled => "disabled",
             Who::ExpiredToken => "expired",
             Who::RevokedToken => "revoked",
             Who::ShareLink => "share",
@@ -133,10 +142,10 @@ async fn user_id(h: &Harness, name: &str) -> i64 {
     h.registry.find_user(name).await.unwrap().unwrap().id
 }
 
-async fn key(h: &Harness, name: &str) -> (Key, i64) {
+async fn key(h: &Harness, name: &str, scope: Option<Scope>) -> (Key, i64) {
     let new = NewToken {
         label: "sregistry".into(),
-        scope: None,
+        scope,
         expires_in_days: None,
     };
     let created = h.registry.create_sregistry_secret(name, new).await.unwrap();
@@ -227,7 +236,7 @@ pub async fn build() -> World {
     let h = Harness::new().await;
     let owner_token = h.user("olivia", false).await;
     let admin_token = h.user("root", true).await;
-    for name in ["oscar", "rita", "carl", "tess"] {
+    for name in ["oscar", "rita", "carl", "tess", "dora"] {
         h.registry.create_user(name, "", false).await.unwrap();
     }
     // The team entity: created by the admin, then handed to the team.
@@ -319,16 +328,51 @@ pub async fn build() -> World {
             Creds {
                 cookie: Some(cookie(&h, &token).await),
                 token: Some(token),
-                key: Some(key(&h, name).await.0),
+                key: Some(key(&h, name, None).await.0),
                 share: None,
             },
         ));
     }
+    let read_only = h
+        .registry
+        .create_token(
+            "olivia",
+            NewToken {
+                label: "read".into(),
+                scope: Some(Scope::Read),
+                expires_in_days: None,
+            },
+        )
+        .await
+        .unwrap()
+        .secret;
+    creds.push((
+        Who::ReadOnlyToken,
+        Creds {
+            cookie: Some(cookie(&h, &read_only).await),
+            token: Some(read_only),
+            key: Some(key(&h, "olivia", Some(Scope::Read)).await.0),
+            share: None,
+        },
+    ));
+    // Disabled after its credentials were issued: a session would simply end, so the
+    // browser cells use its token.
+    let dora = Creds {
+        token: Some(h.token("dora").await),
+        key: Some(key(&h, "dora", None).await.0),
+        cookie: None,
+        share: None,
+    };
+    let account = h.registry.find_user("dora").await.unwrap().unwrap();
+    let mut account: silo_domain::entities::user::ActiveModel = account.into();
+    account.is_active = Set(false);
+    account.update(h.registry.db()).await.unwrap();
+    creds.push((Who::Disabled, dora));
     for (who, revoke) in [(Who::ExpiredToken, false), (Who::RevokedToken, true)] {
         // The owner's own credentials: even they must be refused once spoilt.
         let token = h.token("olivia").await;
         spoil(&h, token_id(&h, &token).await, revoke).await;
-        let (key, key_token) = key(&h, "olivia").await;
+        let (key, key_token) = key(&h, "olivia", None).await;
         spoil(&h, key_token, revoke).await;
         creds.push((
             who,
@@ -359,7 +403,7 @@ pub async fn build() -> World {
             .await
             .unwrap()
             .len(),
-        8
+        10
     );
     World {
         h,
