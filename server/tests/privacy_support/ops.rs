@@ -62,6 +62,7 @@ pub enum Kind {
     SpaStar,
     WebUpload,
     OciBlobUpload,
+    OciBlobDelete,
     LibPush,
     LibTag,
     LibCreateContainer,
@@ -172,6 +173,7 @@ pub const WRITES: &[Op] = &[
     op("oci blob upload", Push, 202, OCI_PUSH, OciBlobUpload),
     op("oci PUT manifest", Push, 201, OCI_PUSH, OciPut),
     op("oci DELETE manifest", Delete, 202, OCI, OciDelete),
+    op("oci DELETE blob", Delete, 202, OCI, OciBlobDelete),
     op("sreg push", Push, 200, SREGISTRY_PUSH, SregPush),
     op("sreg DELETE", Delete, 204, SREGISTRY, SregDelete),
     op("spa star", SignedInRead, 200, STANDARD_WRITE, SpaStar),
@@ -465,7 +467,7 @@ impl Op {
                 rpc(w, creds, "stars", &form).await
             }
             LibPush | LibTag | LibCreateContainer | LibDelete | OciPut | OciDelete | SregPush
-            | SregDelete | SpaStar | WebUpload | OciBlobUpload => {
+            | SregDelete | SpaStar | WebUpload | OciBlobUpload | OciBlobDelete => {
                 return super::writes::run(self.kind, w, who, t).await
             }
         };

@@ -270,6 +270,26 @@ pub async fn run(kind: Kind, w: &World, who: Who, t: &Target) -> Observed {
             let r = send(h, creds, Auth::Bearer, "POST", &uri, &[], vec![]).await;
             (r.status.as_u16(), None)
         }
+        Kind::OciBlobDelete => {
+            let bytes = unique(who, t, "blob").into_bytes();
+            let digest = format!("sha256:{}", sha256_hex(&bytes));
+            let admin = super::world::Creds {
+                token: Some(w.admin_token.clone()),
+                ..Default::default()
+            };
+            let uri = format!("/v2/{path}/blobs/uploads/?digest={digest}");
+            let up = send(h, &admin, Auth::Bearer, "POST", &uri, &[], bytes).await;
+            assert_eq!(up.status, 201, "victim blob upload");
+            let uri = format!("/v2/{path}/blobs/{digest}");
+            let r = send(h, creds, Auth::Bearer, "DELETE", &uri, &[], vec![]).await;
+            let exists = send(h, &admin, Auth::Bearer, "GET", &uri, &[], vec![]).await.status == 200;
+            (
+                r.status.as_u16(),
+                problem_if(exists == (r.status == 202), || {
+                    format!("blob exists afterwards: {exists}")
+                }),
+            )
+        }
         Kind::SpaStar => {
             let form = format!(
                 "entity={}&collection={}&container={CONTAINER}&on=true",
