@@ -282,7 +282,10 @@ pub async fn run(kind: Kind, w: &World, who: Who, t: &Target) -> Observed {
             assert_eq!(up.status, 201, "victim blob upload");
             let uri = format!("/v2/{path}/blobs/{digest}");
             let r = send(h, creds, Auth::Bearer, "DELETE", &uri, &[], vec![]).await;
-            let exists = send(h, &admin, Auth::Bearer, "GET", &uri, &[], vec![]).await.status == 200;
+            let exists = send(h, &admin, Auth::Bearer, "GET", &uri, &[], vec![])
+                .await
+                .status
+                == 200;
             (
                 r.status.as_u16(),
                 problem_if(exists == (r.status == 202), || {
