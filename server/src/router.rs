@@ -23,6 +23,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::oci::routes())
         .route("/api/events", get(crate::events::stream))
         .merge(crate::web_upload::routes())
+        .merge(crate::auth::ldap_login::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)
@@ -71,9 +72,12 @@ async fn server_function(
         session_limits: state.config.web.session_limits(),
     };
     let run = |request| async move {
-        leptos_axum::handle_server_fns_with_context(move || provide_context(context.clone()), request)
-            .await
-            .into_response()
+        leptos_axum::handle_server_fns_with_context(
+            move || provide_context(context.clone()),
+            request,
+        )
+        .await
+        .into_response()
     };
     if token_login {
         // Signing in with a token counts against the login rate limit.

@@ -252,8 +252,8 @@ impl Directory {
             .into_iter()
             .map(SearchEntry::construct)
             .map(|group| {
-                let name = first_value(&group, &s.group_name_attr)
-                    .unwrap_or_else(|| group.dn.clone());
+                let name =
+                    first_value(&group, &s.group_name_attr).unwrap_or_else(|| group.dn.clone());
                 (name, group.dn)
             })
             .collect())
@@ -296,9 +296,11 @@ impl Directory {
         };
         match err {
             LdapError::Timeout { .. } => unavailable_timeout(),
-            LdapError::Io { source } if step == "connect" && !(secure && tls_refused(&source)) => LdapLoginError::Unavailable(
-                "the directory server cannot be reached; please try again later".into(),
-            ),
+            LdapError::Io { source } if step == "connect" && !(secure && tls_refused(&source)) => {
+                LdapLoginError::Unavailable(
+                    "the directory server cannot be reached; please try again later".into(),
+                )
+            }
             _ if step == "connect" && secure => LdapLoginError::Unavailable(
                 "no secure connection (TLS/StartTLS) to the directory server could be \
                  established; please tell the registry's administrators"

@@ -319,7 +319,8 @@ mod tests {
                 assert!(problems.is_empty(), "{problems:?}\n{block}");
             }
         }
-        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/silo.toml");
+        let example =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/silo.toml");
         crate::config::Config::load(Some(&example)).unwrap();
     }
 

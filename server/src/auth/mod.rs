@@ -4,6 +4,7 @@
 //! and subject), applies the registration rules and opens the browser session.
 pub mod ldap;
 pub mod ldap_config;
+pub mod ldap_login;
 pub mod login_limits;
 pub mod oauth_config;
 pub mod rate_limit;

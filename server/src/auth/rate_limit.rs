@@ -295,7 +295,10 @@ mod tests {
             refused.to_string(),
             "too many failed sign-in attempts; try again in 290 s"
         );
-        assert!(l.check_at(t0, ip("10.0.0.1"), "bob").is_ok(), "others unaffected");
+        assert!(
+            l.check_at(t0, ip("10.0.0.1"), "bob").is_ok(),
+            "others unaffected"
+        );
         assert!(l
             .check_at(t0 + Duration::from_secs(300), None, "alice")
             .is_ok());
@@ -310,7 +313,10 @@ mod tests {
         }
         assert!(l.check_at(t0, ip("192.0.2.7"), "e").is_err());
         assert!(l.check_at(t0, ip("192.0.2.8"), "e").is_ok());
-        assert!(l.check_at(t0, None, "e").is_ok(), "no address, no client limit");
+        assert!(
+            l.check_at(t0, None, "e").is_ok(),
+            "no address, no client limit"
+        );
     }
 
     #[test]
@@ -321,7 +327,10 @@ mod tests {
         l.record_failure_at(t0, ip("2001:db8:1:2:ffff::9"), "b");
         assert!(l.check_at(t0, ip("2001:db8:1:2::77"), "c").is_err());
         assert!(l.check_at(t0, ip("2001:db8:1:3::1"), "c").is_ok());
-        assert_eq!(network("::ffff:10.1.2.3".parse().unwrap()), ip("10.1.2.3").unwrap());
+        assert_eq!(
+            network("::ffff:10.1.2.3".parse().unwrap()),
+            ip("10.1.2.3").unwrap()
+        );
     }
 
     #[test]
@@ -334,7 +343,10 @@ mod tests {
         l.record_success("Alice");
         assert!(l.check_at(t0, None, "alice").is_ok());
         l.record_failure_at(t0, ip("10.0.0.1"), "zed");
-        assert!(l.check_at(t0, ip("10.0.0.1"), "x").is_err(), "3 from the client");
+        assert!(
+            l.check_at(t0, ip("10.0.0.1"), "x").is_err(),
+            "3 from the client"
+        );
     }
 
     #[test]
@@ -368,7 +380,10 @@ mod tests {
     #[test]
     fn the_client_address_comes_from_the_proxy_header_only_when_configured() {
         let mut headers = http::HeaderMap::new();
-        headers.insert("x-forwarded-for", "203.0.113.9, 198.51.100.2".parse().unwrap());
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.2".parse().unwrap(),
+        );
         let peer: SocketAddr = "127.0.0.1:5555".parse().unwrap();
         let direct = LoginRateLimitSettings::default();
         assert_eq!(client_ip(&headers, Some(peer), &direct), ip("127.0.0.1"));
