@@ -343,6 +343,23 @@ async fn the_form_is_same_origin_only_and_returns_only_to_local_pages() {
         assert!(text(&reply).contains("cross-origin"));
         assert!(reply.header("set-cookie").is_none());
     }
+    // A failure keeps the page to return to for the login page (`next`).
+    let reply = post_form(
+        &h,
+        &[
+            ("username", "alice"),
+            ("password", "wrong"),
+            ("return_to", "/c/a/b?x=1"),
+        ],
+        Some(PUBLIC_URL),
+        CLIENT,
+    )
+    .await;
+    let location = reply.header("location").unwrap();
+    assert!(
+        location.ends_with("&next=%2Fc%2Fa%2Fb%3Fx%3D1"),
+        "{location}"
+    );
     for evil in ["https://evil.example/", "//evil.example/x"] {
         let mut fields = form.to_vec();
         fields.push(("return_to", evil));

@@ -1,6 +1,6 @@
 //! `POST /auth/ldap`: the login page's directory form (`username`, `password`, `return_to`,
 //! URL-encoded). Success answers 303 to `return_to` (a path of this site, else `/`) with the
-//! session cookie; every failure answers 303 to `/login?error=<message>`, with one message
+//! session cookie; every failure answers 303 to `/login?error=<message>[&next=<return_to>]`, with one message
 //! for unknown users and wrong passwords. The same-origin rule (`session.rs`) is the form's
 //! CSRF protection; the login rate limit applies; failed attempts are audited.
 use axum::body::Body;
@@ -129,11 +129,11 @@ pub fn safe_return_to(wanted: &str) -> String {
     }
 }
 
-/// 303 to the login page with `message` (and the page to return to).
+/// 303 to the login page with `message` (and, as the page's `next`, where to go after).
 fn to_login(message: &str, return_to: &str) -> Response {
     let mut location = format!("/login?error={}", encode(message));
     if return_to != "/" {
-        location.push_str("&return_to=");
+        location.push_str("&next=");
         location.push_str(&encode(return_to));
     }
     see_other(&location)
