@@ -266,13 +266,7 @@ impl Directory {
         groups: Vec<(String, String)>,
     ) -> DirectoryUser {
         let s = &self.settings;
-        let uuid = first_value(&entry, "entryUUID").or_else(|| {
-            entry
-                .bin_attrs
-                .get("objectGUID")
-                .and_then(|v| v.first())
-                .map(hex::encode)
-        });
+        let uuid = entry_uuid(&entry);
         let (groups, group_dns) = groups.into_iter().unzip();
         DirectoryUser {
             uuid,
@@ -327,6 +321,18 @@ fn unavailable_timeout() -> LdapLoginError {
     LdapLoginError::Unavailable(
         "the directory server did not answer in time; please try again later".into(),
     )
+}
+
+/// `entryUUID`, else Active Directory's binary `objectGUID` as hex (ldap3 files a value
+/// under `attrs` when its bytes happen to be UTF-8, under `bin_attrs` otherwise).
+fn entry_uuid(entry: &SearchEntry) -> Option<String> {
+    first_value(entry, "entryUUID").or_else(|| {
+        let binary = entry.bin_attrs.get("objectGUID").and_then(|v| v.first());
+        let text = entry.attrs.get("objectGUID").and_then(|v| v.first());
+        binary
+            .map(hex::encode)
+            .or_else(|| text.map(|t| hex::encode(t.as_bytes())))
+    })
 }
 
 /// The first value of `attr` (attribute names are case-insensitive).
@@ -437,6 +443,36 @@ mod tests {
         assert!(user.in_any_group(&["CN=registry-admins,OU=groups,DC=x".into()]));
         assert!(!user.in_any_group(&["staff".into()]));
         assert!(!user.in_any_group(&[]));
+    }
+
+    #[test]
+    fn the_subject_is_the_entry_uuid_or_the_object_guid() {
+        let entry = |attrs: &[(&str, &str)], bin: &[(&str, &[u8])]| SearchEntry {
+            dn: "uid=a,dc=x".into(),
+            attrs: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+                .collect(),
+            bin_attrs: bin
+                .iter()
+                .map(|(k, v)| (k.to_string(), vec![v.to_vec()]))
+                .collect(),
+        };
+        let uuid = "a83712c0-7d34-1041-93dc-d9469d416bd0";
+        assert_eq!(
+            entry_uuid(&entry(&[("entryUUID", uuid)], &[])).as_deref(),
+            Some(uuid)
+        );
+        let guid: &[u8] = &[0xff, 0x01, 0x80, 0x7f];
+        assert_eq!(
+            entry_uuid(&entry(&[], &[("objectGUID", guid)])).as_deref(),
+            Some("ff01807f")
+        );
+        assert_eq!(
+            entry_uuid(&entry(&[("objectGUID", "AB")], &[])).as_deref(),
+            Some("4142")
+        );
+        assert_eq!(entry_uuid(&entry(&[("cn", "a")], &[])), None);
     }
 
     #[test]
