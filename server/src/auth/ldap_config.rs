@@ -264,6 +264,19 @@ mod tests {
     }
 
     #[test]
+    fn config_check_reports_ldap_and_rate_limit_problems() {
+        let mut config = crate::config::Config::default();
+        config.auth.ldap = Some(LdapSettings::default());
+        config.auth.rate_limit.window_seconds = 0;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("auth.ldap.url"), "{err}");
+        assert!(err.contains("auth.rate_limit.window_seconds"), "{err}");
+        config.auth.ldap = Some(valid());
+        config.auth.rate_limit.window_seconds = 60;
+        config.validate().unwrap();
+    }
+
+    #[test]
     fn starttls_on_ldaps_and_dn_without_password_are_refused() {
         let settings = LdapSettings {
             url: "ldaps://ldap.example.edu".into(),
