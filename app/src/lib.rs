@@ -22,8 +22,9 @@ pub mod treemap;
 
 use components::{Footer, Header, NotFound, Site};
 use pages::{
-    AboutPage, AdminAuditPage, AdminPage, AdminSettingsPage, AdminUsersPage, CollectionPage, CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage,
-    StatsPage, TermsPage, ToolsPage, UploadPage,
+    AboutPage, AdminAuditPage, AdminPage, AdminSettingsPage, AdminUsersPage, CollectionPage,
+    CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage, StatsPage, TermsPage,
+    ToolsPage, UploadPage,
 };
 use search::SearchPage;
 

@@ -49,7 +49,12 @@ async fn library_push_over_quota_is_refused_with_the_library_envelope() {
     let message = refused.assert_error(StatusCode::FORBIDDEN);
     assert!(message.contains("quota"), "{message}");
     let legacy = h
-        .call("POST", &format!("/v1/imagefile/{id}"), Some(&token), Body::from(bytes))
+        .call(
+            "POST",
+            &format!("/v1/imagefile/{id}"),
+            Some(&token),
+            Body::from(bytes),
+        )
         .await;
     let message = legacy.assert_error(StatusCode::FORBIDDEN);
     assert!(message.contains("quota"), "{message}");
@@ -65,13 +70,21 @@ async fn oci_push_over_quota_is_refused_with_the_oci_envelope() {
     let ok = req(
         &h,
         "POST",
-        &format!("/v2/alice/tools/oci/blobs/uploads/?digest={}", digest(&small)),
+        &format!(
+            "/v2/alice/tools/oci/blobs/uploads/?digest={}",
+            digest(&small)
+        ),
         Some(&token),
         &[],
         small,
     )
     .await;
-    assert_eq!(ok.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&ok.body));
+    assert_eq!(
+        ok.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&ok.body)
+    );
     let big = b"twenty bytes or more, too many".to_vec();
     let refused = req(
         &h,
@@ -131,7 +144,11 @@ async fn session_of(h: &Harness, user: &str, token: &str) -> String {
     let actor = h.registry.authenticate(token).await.unwrap();
     assert_eq!(actor.principal().unwrap().username, user);
     let limits = silo_domain::services::SessionLimits::default();
-    h.registry.create_session(&actor, limits).await.unwrap().secret
+    h.registry
+        .create_session(&actor, limits)
+        .await
+        .unwrap()
+        .secret
 }
 
 #[tokio::test]
@@ -143,7 +160,12 @@ async fn admin_server_functions_need_an_admin_and_the_same_origin() {
     let bob = session_of(&h, "bob", &bob_token).await;
 
     let list = rpc(&h, "admin_users", "search=bo&page=1", &root, PUBLIC_URL).await;
-    assert_eq!(list.status, StatusCode::OK, "{}", String::from_utf8_lossy(&list.body));
+    assert_eq!(
+        list.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&list.body)
+    );
     let users = list.json();
     assert_eq!(users["total"], 1);
     assert_eq!(users["users"][0]["username"], "bob");
@@ -151,24 +173,55 @@ async fn admin_server_functions_need_an_admin_and_the_same_origin() {
 
     let refused = rpc(&h, "admin_users", "search=&page=1", &bob, PUBLIC_URL).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let refused = rpc(&h, "admin_set_active", "username=root&active=false", &bob, PUBLIC_URL).await;
+    let refused = rpc(
+        &h,
+        "admin_set_active",
+        "username=root&active=false",
+        &bob,
+        PUBLIC_URL,
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     // A foreign page cannot make the admin's browser disable bob.
-    let forged = rpc(&h, "admin_set_active", "username=bob&active=false", &root, EVIL).await;
+    let forged = rpc(
+        &h,
+        "admin_set_active",
+        "username=bob&active=false",
+        &root,
+        EVIL,
+    )
+    .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(String::from_utf8_lossy(&forged.body).contains("cross-origin"));
     assert!(h.registry.authenticate(&bob_token).await.is_ok());
 
-    let disabled = rpc(&h, "admin_set_active", "username=bob&active=false", &root, PUBLIC_URL).await;
-    assert_eq!(disabled.status, StatusCode::OK, "{}", String::from_utf8_lossy(&disabled.body));
+    let disabled = rpc(
+        &h,
+        "admin_set_active",
+        "username=bob&active=false",
+        &root,
+        PUBLIC_URL,
+    )
+    .await;
+    assert_eq!(
+        disabled.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&disabled.body)
+    );
     let status = h.get("/v1/token-status", Some(&bob_token)).await;
     assert_eq!(status.status, StatusCode::UNAUTHORIZED);
 
     // Branding set by the admin is what the site function answers.
     let form = "name=Override+Centre&help_email=&institution_name=&institution_url=&logo_url=&about=&terms=";
     let saved = rpc(&h, "admin_set_branding", form, &root, PUBLIC_URL).await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", String::from_utf8_lossy(&saved.body));
+    assert_eq!(
+        saved.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&saved.body)
+    );
     let site = rpc(&h, "site", "", &root, PUBLIC_URL).await;
     assert_eq!(site.json()["name"], "Override Centre");
 
@@ -190,7 +243,12 @@ async fn admin_server_functions_need_an_admin_and_the_same_origin() {
         PUBLIC_URL,
     )
     .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", String::from_utf8_lossy(&deleted.body));
+    assert_eq!(
+        deleted.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&deleted.body)
+    );
     assert!(h.registry.find_user("bob").await.unwrap().is_none());
 
     let audit = rpc(&h, "admin_audit", "page=1", &root, PUBLIC_URL).await;
@@ -215,7 +273,11 @@ fn silo_user_create_admin_makes_an_administrator() {
             cmd.env_remove(key);
         }
         let out = cmd.env("SILO_DATA_DIR", &data).args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     silo(&["user", "create", "root", "--admin"]);

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::SiloError;
-use crate::model::admin::{SettingsData, UserList, AuditData, TeamQuotaRow, UserDeletedInfo};
+use crate::model::admin::{AuditData, SettingsData, TeamQuotaRow, UserDeletedInfo, UserList};
 
 /// One page (1-based) of the accounts whose name or e-mail contains `search`.
 #[server(prefix = "/rpc", endpoint = "admin_users")]

@@ -123,9 +123,7 @@ async fn admins_cannot_remove_themselves_or_the_last_admin() {
     let db = TestDb::new().await;
     let r = registry(&db).await;
     let root = account(&r, "root", true).await;
-    let myself = |res: Result<user::Model, DomainError>| {
-        matches!(res, Err(DomainError::Forbidden(m)) if m.contains("your own account"))
-    };
+    let myself = |res: Result<user::Model, DomainError>| matches!(res, Err(DomainError::Forbidden(m)) if m.contains("your own account"));
     assert!(myself(r.admin_set_role(&root, "root", false).await));
     assert!(myself(r.admin_set_active(&root, "root", false).await));
     let deleted = r
@@ -139,17 +137,17 @@ async fn admins_cannot_remove_themselves_or_the_last_admin() {
         is_admin: true,
     };
     r.admin_create_user(&root, new).await.unwrap();
-    let ops = r
-        .authenticate(&token(&r, "ops", None).await)
-        .await
-        .unwrap();
+    let ops = r.authenticate(&token(&r, "ops", None).await).await.unwrap();
     assert!(ops.is_admin());
     // ops demotes root; root's request in flight still carries admin rights, but ops is now
     // the last active administrator and stays one.
-    assert!(!r.admin_set_role(&ops, "root", false).await.unwrap().is_admin);
-    let last = |res: Result<user::Model, DomainError>| {
-        matches!(res, Err(DomainError::Forbidden(m)) if m.contains("last active administrator"))
-    };
+    assert!(
+        !r.admin_set_role(&ops, "root", false)
+            .await
+            .unwrap()
+            .is_admin
+    );
+    let last = |res: Result<user::Model, DomainError>| matches!(res, Err(DomainError::Forbidden(m)) if m.contains("last active administrator"));
     assert!(last(r.admin_set_role(&root, "ops", false).await));
     assert!(last(r.admin_set_active(&root, "ops", false).await));
     let deleted = r
@@ -163,7 +161,12 @@ async fn admins_cannot_remove_themselves_or_the_last_admin() {
         .authenticate(&token(&r, "root", None).await)
         .await
         .unwrap();
-    assert!(!r.admin_set_role(&root, "ops", false).await.unwrap().is_admin);
+    assert!(
+        !r.admin_set_role(&root, "ops", false)
+            .await
+            .unwrap()
+            .is_admin
+    );
     // Robots are never administrators.
     let robot = NewUser {
         username: "ci".into(),
@@ -311,7 +314,11 @@ async fn deleting_a_user_can_transfer_their_entities() {
     assert_eq!(done.images_deleted, 0);
     assert!(r.find_user("alice").await.unwrap().is_none());
     let moved = r.entity("alice").await.unwrap();
-    assert_eq!(moved.owner_id, bob.user_id(), "the entity keeps its name, bob owns it");
+    assert_eq!(
+        moved.owner_id,
+        bob.user_id(),
+        "the entity keeps its name, bob owns it"
+    );
     let coll = collection::Entity::find()
         .filter(collection::Column::EntityId.eq(moved.id))
         .one(r.db())
@@ -414,7 +421,10 @@ async fn branding_overrides_field_by_field_and_refuses_unsafe_links() {
     let db = TestDb::new().await;
     let r = registry(&db).await;
     let root = account(&r, "root", true).await;
-    assert_eq!(r.branding_override().await.unwrap(), BrandingOverride::default());
+    assert_eq!(
+        r.branding_override().await.unwrap(),
+        BrandingOverride::default()
+    );
     let set = BrandingOverride {
         name: Some("  HPC Registry ".into()),
         help_email: Some(String::new()),
@@ -423,7 +433,10 @@ async fn branding_overrides_field_by_field_and_refuses_unsafe_links() {
     };
     let saved = r.set_branding(&root, set).await.unwrap();
     assert_eq!(saved.name.as_deref(), Some("HPC Registry"));
-    assert_eq!(saved.help_email, None, "empty falls back to the configuration");
+    assert_eq!(
+        saved.help_email, None,
+        "empty falls back to the configuration"
+    );
     let stored = r.branding_override().await.unwrap();
     assert_eq!(stored, saved);
     assert_eq!(
@@ -434,7 +447,11 @@ async fn branding_overrides_field_by_field_and_refuses_unsafe_links() {
         BrandingOverride::pick(&stored.institution_name, "Config Uni"),
         "Config Uni"
     );
-    for bad in ["javascript:alert(1)", "//evil.example/x.png", "data:image/png;base64,AA"] {
+    for bad in [
+        "javascript:alert(1)",
+        "//evil.example/x.png",
+        "data:image/png;base64,AA",
+    ] {
         let attempt = BrandingOverride {
             logo_url: Some(bad.into()),
             ..Default::default()
@@ -444,7 +461,11 @@ async fn branding_overrides_field_by_field_and_refuses_unsafe_links() {
             Err(DomainError::InvalidInput(_))
         ));
     }
-    assert_eq!(r.branding_override().await.unwrap(), saved, "refusals change nothing");
+    assert_eq!(
+        r.branding_override().await.unwrap(),
+        saved,
+        "refusals change nothing"
+    );
     let entry = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("branding.update"))
         .all(r.db())
@@ -507,7 +528,9 @@ async fn every_admin_action_is_audited_with_its_actor() {
         quota: sea_orm::Set(0),
         ..Default::default()
     };
-    sea_orm::ActiveModelTrait::insert(team, r.db()).await.unwrap();
+    sea_orm::ActiveModelTrait::insert(team, r.db())
+        .await
+        .unwrap();
     r.set_team_quota(&root, "lab", 1 << 20).await.unwrap();
     let branding = BrandingOverride {
         name: Some("X".into()),

@@ -63,7 +63,11 @@ impl Registry {
     /// Accounts whose user name or e-mail contains `query.search` (case-insensitive,
     /// wildcards taken literally), ordered by name, one page at a time, each with the bytes
     /// their entities store. Administrators only.
-    pub async fn admin_list_users(&self, actor: &Actor, query: &UserQuery) -> Result<AdminUserPage> {
+    pub async fn admin_list_users(
+        &self,
+        actor: &Actor,
+        query: &UserQuery,
+    ) -> Result<AdminUserPage> {
         actor.require_admin()?;
         let needle = query.search.trim();
         if needle.chars().count() > MAX_SEARCH {
@@ -232,7 +236,10 @@ impl Registry {
 }
 
 /// The account called `username`, or `NotFound`.
-pub(crate) async fn account_named(db: &impl ConnectionTrait, username: &str) -> Result<user::Model> {
+pub(crate) async fn account_named(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<user::Model> {
     user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(db)

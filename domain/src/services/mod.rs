@@ -23,9 +23,9 @@ mod metadata;
 mod multipart;
 mod namespace;
 pub mod oci;
-mod quotas;
 #[cfg(test)]
 mod quota_tests;
+mod quotas;
 mod registration;
 mod search;
 mod sessions;

@@ -73,16 +73,29 @@ async fn user_quota_refuses_pushes_that_do_not_fit_on_every_path() {
     r.receive_upload(&ticket.session_id, body(&first))
         .await
         .unwrap();
-    assert_eq!(r.storage_used(QuotaHolder::User(alice.user_id().unwrap())).await.unwrap(), 60);
+    assert_eq!(
+        r.storage_used(QuotaHolder::User(alice.user_id().unwrap()))
+            .await
+            .unwrap(),
+        60
+    );
     let second = vec![2u8; 50];
     let id2 = library_image(&r, &alice, &second).await;
     assert!(over_quota(r.begin_upload(&alice, id2, 50, None).await));
     assert!(over_quota(r.begin_multipart(&alice, id2, 50, 0).await));
-    assert!(over_quota(r.upload_direct(&alice, id2, body(&second), Some(50)).await));
+    assert!(over_quota(
+        r.upload_direct(&alice, id2, body(&second), Some(50)).await
+    ));
     // Without an announced size the bytes are checked once received, and dropped.
-    assert!(over_quota(r.upload_direct(&alice, id2, body(&second), None).await));
+    assert!(over_quota(
+        r.upload_direct(&alice, id2, body(&second), None).await
+    ));
     assert!(r.store().size(&sha(&second)).await.unwrap().is_none());
-    let still = image::Entity::find_by_id(id2).one(r.db()).await.unwrap().unwrap();
+    let still = image::Entity::find_by_id(id2)
+        .one(r.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!still.uploaded);
 
     // sregistry push (no size announced): refused after receiving, nothing kept.
@@ -100,15 +113,19 @@ async fn user_quota_refuses_pushes_that_do_not_fit_on_every_path() {
         private: false,
         size: second.len() as u64,
     };
-    assert!(over_quota(r.upload_from_browser(&alice, upload, body(&second)).await));
+    assert!(over_quota(
+        r.upload_from_browser(&alice, upload, body(&second)).await
+    ));
 
     // OCI: a monolithic blob upload, with and without its size.
     let oci = path("alice/oci/blob");
     assert!(over_quota(
-        r.oci_put_blob(&alice, &oci, &sha(&second), body(&second), Some(50)).await
+        r.oci_put_blob(&alice, &oci, &sha(&second), body(&second), Some(50))
+            .await
     ));
     assert!(over_quota(
-        r.oci_put_blob(&alice, &oci, &sha(&second), body(&second), None).await
+        r.oci_put_blob(&alice, &oci, &sha(&second), body(&second), None)
+            .await
     ));
     assert!(r.store().size(&sha(&second)).await.unwrap().is_none());
     // OCI chunked upload: refused when finished, the bytes dropped.
@@ -117,7 +134,8 @@ async fn user_quota_refuses_pushes_that_do_not_fit_on_every_path() {
         .await
         .unwrap();
     assert!(over_quota(
-        r.oci_finish_upload(&alice, &oci, &session, &sha(&second), None).await
+        r.oci_finish_upload(&alice, &oci, &session, &sha(&second), None)
+            .await
     ));
     assert!(r.store().size(&sha(&second)).await.unwrap().is_none());
 
@@ -132,7 +150,11 @@ async fn user_quota_refuses_pushes_that_do_not_fit_on_every_path() {
         .admin_list_users(&root, &UserQuery::default())
         .await
         .unwrap();
-    let row = page.users.iter().find(|u| u.user.username == "alice").unwrap();
+    let row = page
+        .users
+        .iter()
+        .find(|u| u.user.username == "alice")
+        .unwrap();
     assert_eq!((row.storage_used, row.user.quota), (100, 100));
     // Full now: any push into alice's entity is refused, whoever makes it.
     assert!(over_quota(r.admit_push_bytes("alice", 1).await));

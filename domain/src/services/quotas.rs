@@ -12,8 +12,7 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, Set,
 };
 
 use super::Registry;
@@ -137,7 +136,10 @@ impl Registry {
                 (None, Some(user_id)) => Some(QuotaHolder::User(user_id)),
                 (None, None) => None,
             },
-            None => self.find_user(entity_name).await?.map(|u| QuotaHolder::User(u.id)),
+            None => self
+                .find_user(entity_name)
+                .await?
+                .map(|u| QuotaHolder::User(u.id)),
         };
         let Some(holder) = holder else {
             return Ok(());
@@ -145,11 +147,15 @@ impl Registry {
         let (quota, who) = match holder {
             QuotaHolder::User(id) => {
                 let u = user::Entity::find_by_id(id).one(&self.db).await?;
-                u.map_or((0, String::new()), |u| (u.quota, format!("user {}", u.username)))
+                u.map_or((0, String::new()), |u| {
+                    (u.quota, format!("user {}", u.username))
+                })
             }
             QuotaHolder::Team(id) => {
                 let t = team::Entity::find_by_id(id).one(&self.db).await?;
-                t.map_or((0, String::new()), |t| (t.quota, format!("team {}", t.name)))
+                t.map_or((0, String::new()), |t| {
+                    (t.quota, format!("team {}", t.name))
+                })
             }
         };
         if quota <= 0 {

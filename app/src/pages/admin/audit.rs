@@ -45,7 +45,11 @@ fn detail_text(detail: &str) -> String {
 fn AuditBody() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| {
-        query.with(|q| q.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1))
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1)
+        })
     });
     let log = LocalResource::new(move || admin_audit(page.get()));
     view! {

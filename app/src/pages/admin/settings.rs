@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use super::{AdminGate, AdminNav, Feedback};
 use crate::api::admin::{admin_set_branding, admin_set_registration, admin_settings};
 use crate::components::{use_site, ErrorView, Loading, PageTitle};
-use crate::model::admin::{SettingsData, BrandingFields};
+use crate::model::admin::{BrandingFields, SettingsData};
 
 #[component]
 pub fn AdminSettingsPage() -> impl IntoView {
@@ -118,7 +118,13 @@ fn BrandingForm(configured: BrandingFields, over: BrandingFields) -> impl IntoVi
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let fields = [
-            name, help_email, institution_name, institution_url, logo_url, about, terms,
+            name,
+            help_email,
+            institution_name,
+            institution_url,
+            logo_url,
+            about,
+            terms,
         ]
         .map(|s| s.get_untracked());
         leptos::task::spawn_local(async move {
@@ -135,7 +141,10 @@ fn BrandingForm(configured: BrandingFields, over: BrandingFields) -> impl IntoVi
             ));
         });
     };
-    let line = move |label: &'static str, field: &'static str, value: RwSignal<String>, from_config: String| {
+    let line = move |label: &'static str,
+                     field: &'static str,
+                     value: RwSignal<String>,
+                     from_config: String| {
         view! {
             <label class="field">
                 <span>{label}</span>

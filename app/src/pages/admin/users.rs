@@ -59,7 +59,11 @@ fn UsersBody() -> impl IntoView {
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
     let page = Memo::new(move |_| {
-        query.with(|q| q.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(1))
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1)
+        })
     });
     let state = UsersState {
         message: RwSignal::new(None),
@@ -74,7 +78,10 @@ fn UsersBody() -> impl IntoView {
     let navigate = use_navigate();
     let on_search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        navigate(&users_href(typed.get_untracked().trim(), 1), Default::default());
+        navigate(
+            &users_href(typed.get_untracked().trim(), 1),
+            Default::default(),
+        );
     };
     view! {
         <div class="page-head">
@@ -155,7 +162,11 @@ fn UserRow(user: AdminUser, state: UsersState) -> impl IntoView {
             busy.set(true);
             leptos::task::spawn_local(async move {
                 let result = admin_set_role(name.clone(), make_admin).await;
-                let role = if make_admin { "an administrator" } else { "a user" };
+                let role = if make_admin {
+                    "an administrator"
+                } else {
+                    "a user"
+                };
                 state.done(
                     result
                         .map(|_| format!("{name} is now {role}."))

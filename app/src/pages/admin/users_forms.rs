@@ -176,7 +176,7 @@ pub(super) fn CreateUserForm(state: UsersState) -> impl IntoView {
     view! {
         <section class="card admin-section">
             <h2>"Create an account"</h2>
-            <p class="muted">"For someone who has not signed in yet: their first institutional sign-in with this user name or e-mail uses it, even when registration is closed. Tokens: " <code>"silo token create <user>"</code> "."</p>
+            <p class="muted">"For someone who has not signed in yet: their first institutional sign-in with this user name and a verified e-mail equal to this one uses it, even when registration is closed. Tokens: " <code>"silo token create <user>"</code> "."</p>
             <form class="form" on:submit=submit>
                 <div class="field-row">
                     <label class="field">
