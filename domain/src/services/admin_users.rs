@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use super::quotas::QuotaHolder;
+use super::stats::sql::escape_like;
 use super::{AuditPage, Registry, HUMAN_KIND};
 use crate::entities::{session, user};
 use crate::error::{DomainError, Result};
@@ -50,13 +51,6 @@ pub struct NewUser {
     pub username: String,
     pub email: String,
     pub is_admin: bool,
-}
-
-/// `text` with LIKE's wildcards and the escape character escaped (for `ESCAPE '\'`).
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 impl Registry {
