@@ -100,6 +100,15 @@ env "${silo_env[@]}" "$silo" user create alice --email alice@example.org >&2 ||
 	die "silo user create alice failed"
 token=$(env "${silo_env[@]}" "$silo" token create alice | tr -d '[:space:]')
 [[ -n $token ]] || die "silo token create alice printed no token"
+# An administrator (`silo user create --admin`, the first admin's way in) and a user the admin
+# spec disables and enables again.
+env "${silo_env[@]}" "$silo" user create root --admin --email root@example.org >&2 ||
+	die "silo user create root --admin failed"
+admin_token=$(env "${silo_env[@]}" "$silo" token create root | tr -d '[:space:]')
+env "${silo_env[@]}" "$silo" user create dora --email dora@example.org >&2 ||
+	die "silo user create dora failed"
+dora_token=$(env "${silo_env[@]}" "$silo" token create dora | tr -d '[:space:]')
+[[ -n $admin_token && -n $dora_token ]] || die "silo token create printed no token"
 
 # A real SIF (signed, with a definition file), so the page has SIF metadata to show.
 export SILO_E2E_SIF=$root/domain/tests/fixtures/signed.sif
@@ -139,6 +148,8 @@ status=0
 		SILO_E2E_PUSHDRIVER=$pushdriver SILO_E2E_TOKEN=$token \
 		SILO_E2E_PUSH_SIF=$root/domain/tests/fixtures/minimal.sif \
 		SILO_E2E_USER=alice \
+		SILO_E2E_ADMIN=root SILO_E2E_ADMIN_TOKEN=$admin_token \
+		SILO_E2E_VICTIM=dora SILO_E2E_VICTIM_TOKEN=$dora_token \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

@@ -22,8 +22,9 @@ pub mod treemap;
 
 use components::{Footer, Header, NotFound, Site};
 use pages::{
-    AboutPage, CollectionPage, CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage,
-    StatsPage, TermsPage, ToolsPage, UploadPage,
+    AboutPage, AdminAuditPage, AdminPage, AdminSettingsPage, AdminUsersPage, CollectionPage,
+    CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage, StatsPage, TermsPage,
+    ToolsPage, UploadPage,
 };
 use search::SearchPage;
 
@@ -52,6 +53,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/images/upload") view=UploadPage />
                         <Route path=path!("/stats") view=StatsPage />
+                        <Route path=path!("/admin") view=AdminPage />
+                        <Route path=path!("/admin/users") view=AdminUsersPage />
+                        <Route path=path!("/admin/settings") view=AdminSettingsPage />
+                        <Route path=path!("/admin/audit") view=AdminAuditPage />
                         <Route path=path!("/c/:entity") view=EntityPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />

@@ -60,6 +60,9 @@ pub fn AccountNav() -> impl IntoView {
         Some(user) => view! {
             <span class="account">
                 {user.can_push.then(|| view! { <A href="/images/upload">"Upload"</A> })}
+                {user.is_admin.then(|| view! {
+                    <A href="/admin" attr:data-testid="admin-link">"Admin"</A>
+                })}
                 <span class="account-name" data-testid="signed-in-user" title="Signed in">
                     {user.username.clone()}
                 </span>

@@ -14,11 +14,13 @@ mod search;
 pub use listing::list_collections;
 pub use search::search;
 
-/// The centre's name, contacts, and how clients reach this registry.
+/// The centre's name, contacts, and how clients reach this registry (the administrators'
+/// branding overrides over the configured branding).
 #[server(prefix = "/rpc", endpoint = "site")]
 pub async fn get_site() -> Result<SiteInfo, SiloError> {
     let ctx = server::context()?;
-    Ok(server::site_info(&ctx))
+    let over = server::respond(ctx.registry.branding_override().await)?;
+    Ok(server::site_info(&ctx, &over))
 }
 
 /// Counts and recent pushes for the home page.
@@ -62,6 +64,7 @@ pub async fn get_container(
     server::respond(page.map(server::container_data))
 }
 
+pub mod admin;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session;

@@ -46,7 +46,8 @@ pub fn set_cookie(value: &str) {
 pub fn viewer(actor: &Actor) -> Option<crate::model::session::Viewer> {
     actor.principal().map(|p| crate::model::session::Viewer {
         username: p.username.clone(),
-        is_admin: p.is_admin,
+        // Administration needs an admin account signed in with an admin-scoped credential.
+        is_admin: actor.is_admin(),
         can_push: p.scope >= silo_domain::Scope::Push,
     })
 }
@@ -86,7 +87,12 @@ fn set_status(code: u16) {
     }
 }
 
-pub fn site_info(ctx: &SiloContext) -> SiteInfo {
+/// The site information with the branding in effect: the administrators' overrides
+/// (`Registry::branding_override`) over the configuration, field by field.
+pub fn site_info(ctx: &SiloContext, over: &services::BrandingOverride) -> SiteInfo {
+    let pick = services::BrandingOverride::pick;
+    let configured = &ctx.branding;
+    let name = pick(&over.name, &configured.name);
     let public_url = ctx.public_url.trim_end_matches('/').to_string();
     let library_host = public_url
         .split_once("://")
@@ -94,14 +100,14 @@ pub fn site_info(ctx: &SiloContext) -> SiteInfo {
         .trim_end_matches('/')
         .to_string();
     SiteInfo {
-        name: ctx.branding.name.clone(),
-        help_email: ctx.branding.help_email.clone(),
-        institution_name: ctx.branding.institution_name.clone(),
-        institution_url: ctx.branding.institution_url.clone(),
-        logo_url: ctx.branding.logo_url.clone(),
-        about: ctx.branding.about.clone(),
-        terms: ctx.branding.terms.clone(),
-        remote_name: remote_name(&ctx.branding.name),
+        remote_name: remote_name(&name),
+        name,
+        help_email: pick(&over.help_email, &configured.help_email),
+        institution_name: pick(&over.institution_name, &configured.institution_name),
+        institution_url: pick(&over.institution_url, &configured.institution_url),
+        logo_url: pick(&over.logo_url, &configured.logo_url),
+        about: pick(&over.about, &configured.about),
+        terms: pick(&over.terms, &configured.terms),
         public_url,
         library_host,
     }

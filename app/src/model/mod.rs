@@ -9,6 +9,7 @@ pub use listing::{
     encode_query_value, CollectionListing, CollectionSortKey, ListingRequest, COLLECTIONS_PER_PAGE,
 };
 pub use search::{SearchHit, SearchHitKind, SearchResults};
+pub mod admin;
 pub mod session;
 pub mod stars;
 pub mod treemap;

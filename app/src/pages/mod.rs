@@ -1,4 +1,5 @@
 //! One module per route.
+mod admin;
 mod collection;
 mod collections;
 mod container;
@@ -12,6 +13,7 @@ mod login;
 mod stats;
 mod upload;
 
+pub use admin::{AdminAuditPage, AdminPage, AdminSettingsPage, AdminUsersPage};
 pub use collection::CollectionPage;
 pub use collections::CollectionsPage;
 pub use container::ContainerPage;

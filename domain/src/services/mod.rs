@@ -6,7 +6,11 @@ use crate::store::BlobStore;
 
 mod access;
 mod accounts;
+#[cfg(test)]
+mod admin_tests;
+mod admin_users;
 mod audit;
+mod branding;
 #[cfg(test)]
 mod browser_tests;
 mod capability;
@@ -19,6 +23,9 @@ mod metadata;
 mod multipart;
 mod namespace;
 pub mod oci;
+#[cfg(test)]
+mod quota_tests;
+mod quotas;
 mod registration;
 mod search;
 mod sessions;
@@ -26,11 +33,14 @@ mod sregistry;
 mod stars;
 pub mod stats;
 mod transfer;
+mod user_deletion;
 mod web_upload;
 
 pub use access::{HUMAN_KIND, ROBOT_KIND};
 pub use accounts::{NewToken, TokenCreated};
+pub use admin_users::{AdminUserPage, AdminUserRow, NewUser, UserQuery, USERS_PAGE_SIZE};
 pub use audit::{AuditPage, AUDIT_PAGE_SIZE};
+pub use branding::BrandingOverride;
 pub use capability::{DownloadGrant, DOWNLOAD_TOKEN_HOURS};
 pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
@@ -45,12 +55,14 @@ pub use keys::{
 pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
+pub use quotas::{human_bytes, QuotaHolder, TeamQuota};
 pub use registration::{RegistrationMode, RegistrationSettings};
 pub use search::SearchHits;
 pub use sessions::{SessionCreated, SessionLimits, LOGIN_REFUSED};
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
 pub use stars::{StarState, StarTarget};
 pub use transfer::{Download, UploadTicket};
+pub use user_deletion::{ImagesOnDelete, UserDeleted};
 pub use web_upload::WebUpload;
 
 /// Length of the random part of API tokens; with the prefix they exceed the 200 characters

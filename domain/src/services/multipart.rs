@@ -41,6 +41,8 @@ impl Registry {
     ) -> Result<MultipartTicket> {
         let view = self.image_for_write(actor, image_id).await?;
         let principal = actor.require_user()?;
+        self.admit_push_bytes(&view.owner.entity.name, filesize)
+            .await?;
         if filesize == 0 {
             return Err(DomainError::invalid(
                 "multipart uploads need a filesize above 0",

@@ -203,9 +203,13 @@ impl Registry {
     ) -> Result<ImageView> {
         validate_tag(tag_name)?;
         self.check_push(actor, path).await?;
+        self.admit_push_bytes(&path.entity, 0).await?;
         let blob = self.store.put(data, &Expected::default()).await?;
-        let result = match self.prepare_push(actor, path).await {
-            Ok(view) => self.record_pushed(actor, &view, tag_name, &blob).await,
+        let result = match self.admit_push_bytes(&path.entity, blob.size).await {
+            Ok(()) => match self.prepare_push(actor, path).await {
+                Ok(view) => self.record_pushed(actor, &view, tag_name, &blob).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         if result.is_err() && blob.newly_stored {

@@ -40,6 +40,7 @@ impl Registry {
     ) -> Result<UploadTicket> {
         let view = self.image_for_write(actor, image_id).await?;
         let principal = actor.require_user()?;
+        self.admit_push_bytes(&view.owner.entity.name, size).await?;
         if let Some(sha) = sha256 {
             if sha.as_str() != view.image.sha256 {
                 return Err(DomainError::invalid(format!(
@@ -120,11 +121,17 @@ impl Registry {
         size: Option<u64>,
     ) -> Result<image::Model> {
         let view = self.image_for_write(actor, image_id).await?;
+        let entity = &view.owner.entity.name;
+        self.admit_push_bytes(entity, size.unwrap_or(0)).await?;
         let expected = Expected {
             sha256: Some(Sha256Hex::parse(&view.image.sha256)?),
             size,
         };
-        self.store_image_bytes(image_id, data, &expected).await
+        let blob = self.store.put(data, &expected).await?;
+        if size.is_none() {
+            self.admit_stored_bytes(entity, &blob).await?;
+        }
+        self.mark_uploaded(image_id, &blob).await
     }
 
     async fn store_image_bytes(

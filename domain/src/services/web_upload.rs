@@ -37,6 +37,8 @@ impl Registry {
     ) -> Result<ImageView> {
         validate_tag(&upload.tag)?;
         self.check_web_upload(actor, &upload.path).await?;
+        self.admit_push_bytes(&upload.path.entity, upload.size)
+            .await?;
         let expected = Expected {
             sha256: None,
             size: Some(upload.size),

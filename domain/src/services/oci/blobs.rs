@@ -134,6 +134,13 @@ impl Registry {
         let Some(size) = self.oci_blob_in_repo(source.container.id, digest).await? else {
             return Ok(false);
         };
+        if self
+            .oci_blob_in_repo(target.container.id, digest)
+            .await?
+            .is_none()
+        {
+            self.admit_push_bytes(&path.entity, size).await?;
+        }
         self.link_blob(target.container.id, digest, size).await?;
         Ok(true)
     }
@@ -148,6 +155,14 @@ impl Registry {
         size: Option<u64>,
     ) -> Result<()> {
         let repo = self.oci_repo_for_write(actor, path).await?;
+        let known = self
+            .oci_blob_in_repo(repo.container.id, digest)
+            .await?
+            .is_some();
+        if !known {
+            self.admit_push_bytes(&path.entity, size.unwrap_or(0))
+                .await?;
+        }
         let expected = Expected {
             sha256: Some(digest.clone()),
             size,
@@ -157,6 +172,9 @@ impl Registry {
             .put(data, &expected)
             .await
             .map_err(oci_store_error)?;
+        if !known && size.is_none() {
+            self.admit_stored_bytes(&path.entity, &blob).await?;
+        }
         self.link_blob(repo.container.id, &blob.sha256, blob.size)
             .await
     }
@@ -191,6 +209,7 @@ impl Registry {
     pub async fn oci_start_upload(&self, actor: &Actor, path: &ContainerPath) -> Result<String> {
         let repo = self.oci_repo_for_write(actor, path).await?;
         let principal = actor.require_user()?;
+        self.admit_push_bytes(&path.entity, 0).await?;
         let id = random_hex(32);
         self.store.begin_multipart(&id, 0).await?;
         oci_upload::ActiveModel {
@@ -301,6 +320,13 @@ impl Registry {
         let outcome = self.store.complete_multipart(id, &expected).await;
         self.forget_oci_upload(id).await?;
         let blob = outcome.map_err(oci_store_error)?;
+        if self
+            .oci_blob_in_repo(repo.container.id, &blob.sha256)
+            .await?
+            .is_none()
+        {
+            self.admit_stored_bytes(&path.entity, &blob).await?;
+        }
         self.link_blob(repo.container.id, &blob.sha256, blob.size)
             .await?;
         Ok(blob.size)

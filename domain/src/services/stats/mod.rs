@@ -15,7 +15,7 @@ mod highlights;
 mod images;
 mod lists;
 mod quick_search;
-mod sql;
+pub(crate) mod sql;
 mod treemap;
 mod usage;
 

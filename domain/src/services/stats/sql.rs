@@ -113,7 +113,7 @@ impl Sql {
 }
 
 /// `text` with LIKE's wildcards and the escape character escaped (for `ESCAPE '\\'`).
-pub(super) fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
