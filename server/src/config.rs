@@ -34,6 +34,8 @@ pub struct Config {
     pub library: LibrarySettings,
     pub oci: OciSettings,
     pub web: WebSettings,
+    /// Institutional sign-in backends (`[auth]`).
+    pub auth: crate::auth::AuthSettings,
 }
 
 /// The web interface's sign-in sessions and browser uploads.
@@ -137,6 +139,7 @@ impl Default for Config {
             library: LibrarySettings::default(),
             oci: OciSettings::default(),
             web: WebSettings::default(),
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }
@@ -243,6 +246,7 @@ impl Config {
                     .to_string(),
             );
         }
+        problems.extend(crate::auth::oauth_config::problems(&self.auth.oauth));
         if problems.is_empty() {
             Ok(())
         } else {

@@ -1,4 +1,5 @@
 //! The `silo` server: configuration, the HTTP router and its protocol adapters.
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod events;
