@@ -31,16 +31,82 @@ impl Scope {
     }
 }
 
-/// Which collections an actor may read, in the form a query can use: see [`Actor::read_scope`].
+/// A role on a collection, in increasing order of power.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Pulls private content.
+    Reader,
+    /// Also pushes: creates containers, images and tags.
+    Contributor,
+    /// Also deletes, changes visibility, grants roles and creates share links.
+    Owner,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "reader" => Ok(Role::Reader),
+            "contributor" => Ok(Role::Contributor),
+            "owner" => Ok(Role::Owner),
+            other => Err(DomainError::invalid(format!(
+                "unknown role {other:?}: use reader, contributor or owner"
+            ))),
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Contributor => "contributor",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+/// A principal's membership of one team. Team owners own the team's entities; members
+/// contribute to them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TeamGrant {
+    pub team_id: i64,
+    pub owner: bool,
+}
+
+/// A role on one collection, granted to the principal or to one of their teams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollectionGrant {
+    pub collection_id: i64,
+    pub role: Role,
+}
+
+/// What a principal has been granted beyond their own entities, loaded when they
+/// authenticate (see `Registry::principal_for`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub teams: Vec<TeamGrant>,
+    /// At most one entry per collection: the highest role from the user and their teams.
+    pub collections: Vec<CollectionGrant>,
+}
+
+/// A share link's grant: pulling one container, nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShareGrant {
+    pub link_id: i64,
+    pub container_id: i64,
+}
+
+/// Which collections an actor may read, in the form a query can use: see [`Actor::read_scope`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadScope {
     /// Every collection (administrators).
     All,
-    /// Public collections only (anonymous callers).
+    /// Public collections only (anonymous callers and share links).
     Public,
-    /// Public collections, plus private ones the user owns or that belong to an entity the
-    /// user owns.
-    PublicOrOwnedBy(i64),
+    /// Public collections, plus private ones the user owns, that belong to an entity the user
+    /// or one of their teams owns, or on which they hold a role.
+    Granted {
+        user_id: i64,
+        team_ids: Vec<i64>,
+        collection_ids: Vec<i64>,
+    },
 }
 
 /// An authenticated user acting through a credential of some scope.
@@ -51,7 +117,10 @@ pub struct Principal {
     pub email: String,
     pub realname: String,
     pub is_admin: bool,
+    /// A robot (CI) account: tokens only, no browser sign-in.
+    pub is_robot: bool,
     pub scope: Scope,
+    pub grants: Grants,
 }
 
 /// Whoever makes a request.
@@ -59,13 +128,15 @@ pub struct Principal {
 pub enum Actor {
     Anonymous,
     User(Principal),
+    /// Someone holding a share link: may pull the one shared container.
+    Share(ShareGrant),
 }
 
 impl Actor {
     pub fn principal(&self) -> Option<&Principal> {
         match self {
-            Actor::Anonymous => None,
             Actor::User(p) => Some(p),
+            Actor::Anonymous | Actor::Share(_) => None,
         }
     }
 
@@ -84,45 +155,160 @@ impl Actor {
             .is_some_and(|p| p.is_admin && p.scope >= Scope::Admin)
     }
 
-    fn owns_entity(&self, entity: &entity::Model) -> bool {
-        self.user_id().is_some_and(|id| entity.owner_id == Some(id))
+    /// Administration (users, settings, audit log): admins with an admin-scoped credential.
+    pub fn require_admin(&self) -> Result<&Principal> {
+        let principal = self.require_user()?;
+        if self.is_admin() {
+            Ok(principal)
+        } else {
+            Err(DomainError::forbidden("this needs an administrator"))
+        }
+    }
+
+    /// The actor's role on an entity as a whole: owner of their own entities and of their
+    /// teams' entities when they own the team, contributor to their other teams' entities.
+    pub fn entity_role(&self, entity: &entity::Model) -> Option<Role> {
+        let principal = self.principal()?;
+        if self.is_admin() || entity.owner_id == Some(principal.user_id) {
+            return Some(Role::Owner);
+        }
+        let team_id = entity.team_id?;
+        principal
+            .grants
+            .teams
+            .iter()
+            .find(|t| t.team_id == team_id)
+            .map(|t| {
+                if t.owner {
+                    Role::Owner
+                } else {
+                    Role::Contributor
+                }
+            })
+    }
+
+    /// The actor's role on a collection: the highest of their entity role, being the
+    /// collection's creator-owner, and roles granted on it to them or their teams.
+    pub fn collection_role(
+        &self,
+        entity: &entity::Model,
+        collection: &collection::Model,
+    ) -> Option<Role> {
+        let principal = self.principal()?;
+        let creator = (collection.owner_id == Some(principal.user_id)).then_some(Role::Owner);
+        let granted = principal
+            .grants
+            .collections
+            .iter()
+            .find(|g| g.collection_id == collection.id)
+            .map(|g| g.role);
+        [self.entity_role(entity), creator, granted]
+            .into_iter()
+            .flatten()
+            .max()
     }
 
     /// Reading a collection's containers and images.
     pub fn can_read(&self, entity: &entity::Model, collection: &collection::Model) -> bool {
-        !collection.private
-            || self.is_admin()
-            || self.owns_entity(entity)
-            || self
-                .user_id()
-                .is_some_and(|id| collection.owner_id == Some(id))
+        !collection.private || self.collection_role(entity, collection).is_some()
+    }
+
+    /// Reading one container: [`Actor::can_read`] on its collection, or a share link for it.
+    pub fn can_read_container(
+        &self,
+        entity: &entity::Model,
+        collection: &collection::Model,
+        container_id: i64,
+    ) -> bool {
+        self.can_read(entity, collection)
+            || matches!(self, Actor::Share(grant) if grant.container_id == container_id)
     }
 
     /// The collections this actor may read, as a rule a database query can apply (for lists
     /// and aggregates computed in SQL). It states exactly what [`Actor::can_read`] decides.
     pub fn read_scope(&self) -> ReadScope {
-        if self.is_admin() {
-            ReadScope::All
-        } else if let Some(id) = self.user_id() {
-            ReadScope::PublicOrOwnedBy(id)
-        } else {
-            ReadScope::Public
+        match self.principal() {
+            _ if self.is_admin() => ReadScope::All,
+            None => ReadScope::Public,
+            Some(p) => ReadScope::Granted {
+                user_id: p.user_id,
+                team_ids: p.grants.teams.iter().map(|t| t.team_id).collect(),
+                collection_ids: p
+                    .grants
+                    .collections
+                    .iter()
+                    .map(|g| g.collection_id)
+                    .collect(),
+            },
         }
     }
 
-    /// Creating collections, containers, images and tags inside an entity.
-    pub fn require_write(&self, entity: &entity::Model) -> Result<&Principal> {
+    fn require_push_scope(&self) -> Result<&Principal> {
         let principal = self.require_user()?;
         if principal.scope < Scope::Push {
             return Err(DomainError::forbidden("this token is read-only"));
         }
-        if self.is_admin() || self.owns_entity(entity) {
+        Ok(principal)
+    }
+
+    /// Pushing into a collection: creating containers, images and tags (contributors).
+    pub fn require_push(
+        &self,
+        entity: &entity::Model,
+        collection: &collection::Model,
+    ) -> Result<&Principal> {
+        let principal = self.require_push_scope()?;
+        match self.collection_role(entity, collection) {
+            Some(role) if role >= Role::Contributor => Ok(principal),
+            _ => Err(DomainError::forbidden(format!(
+                "you may not push into {}/{}: that needs the contributor or owner role",
+                entity.name, collection.name
+            ))),
+        }
+    }
+
+    /// Deleting, changing visibility, granting roles and sharing (collection owners).
+    pub fn require_manage(
+        &self,
+        entity: &entity::Model,
+        collection: &collection::Model,
+    ) -> Result<&Principal> {
+        let principal = self.require_push_scope()?;
+        match self.collection_role(entity, collection) {
+            Some(Role::Owner) => Ok(principal),
+            _ => Err(DomainError::forbidden(format!(
+                "only owners of {}/{} may do this",
+                entity.name, collection.name
+            ))),
+        }
+    }
+
+    /// Creating a collection inside an entity: its owner, members of its team, admins.
+    pub fn require_create_collection(&self, entity: &entity::Model) -> Result<&Principal> {
+        let principal = self.require_push_scope()?;
+        if self.entity_role(entity).is_some() {
             Ok(principal)
         } else {
             Err(DomainError::forbidden(format!(
                 "you may not push into entity {:?}; push into your own entity {:?}",
                 entity.name, principal.username
             )))
+        }
+    }
+
+    /// Managing a team (members, its entities' settings): team owners and admins.
+    pub fn require_team_owner(&self, team_id: i64) -> Result<&Principal> {
+        let principal = self.require_push_scope()?;
+        if self.is_admin()
+            || principal
+                .grants
+                .teams
+                .iter()
+                .any(|t| t.team_id == team_id && t.owner)
+        {
+            Ok(principal)
+        } else {
+            Err(DomainError::forbidden("only the team's owners may do this"))
         }
     }
 
@@ -137,13 +323,11 @@ impl Actor {
         Ok(principal)
     }
 
-    /// Creating a new entity: users get the one named after them, admins any.
+    /// Creating a new entity: users get the one named after them, admins any. Robots
+    /// never create entities.
     pub fn require_create_entity(&self, name: &str) -> Result<&Principal> {
-        let principal = self.require_user()?;
-        if principal.scope < Scope::Push {
-            return Err(DomainError::forbidden("this token is read-only"));
-        }
-        if self.is_admin() || principal.username == name {
+        let principal = self.require_push_scope()?;
+        if self.is_admin() || (principal.username == name && !principal.is_robot) {
             Ok(principal)
         } else {
             Err(DomainError::forbidden(format!(
@@ -159,24 +343,30 @@ mod tests {
     use super::*;
     use chrono::Utc;
 
-    fn user(id: i64, admin: bool, scope: Scope) -> Actor {
+    fn user_with(id: i64, admin: bool, scope: Scope, grants: Grants) -> Actor {
         Actor::User(Principal {
             user_id: id,
             username: format!("u{id}"),
             email: String::new(),
             realname: String::new(),
             is_admin: admin,
+            is_robot: false,
             scope,
+            grants,
         })
     }
 
-    fn ent(owner: Option<i64>) -> entity::Model {
+    fn user(id: i64, admin: bool, scope: Scope) -> Actor {
+        user_with(id, admin, scope, Grants::default())
+    }
+
+    fn ent(owner: Option<i64>, team: Option<i64>) -> entity::Model {
         entity::Model {
             id: 1,
             name: "u1".into(),
             description: String::new(),
             owner_id: owner,
-            team_id: None,
+            team_id: team,
             default_private: false,
             quota: 0,
             created_at: Utc::now(),
@@ -184,9 +374,9 @@ mod tests {
         }
     }
 
-    fn coll(private: bool) -> collection::Model {
+    fn coll(id: i64, private: bool) -> collection::Model {
         collection::Model {
-            id: 1,
+            id,
             entity_id: 1,
             name: "c".into(),
             description: String::new(),
@@ -197,15 +387,57 @@ mod tests {
         }
     }
 
+    fn member(team_id: i64, owner: bool) -> Grants {
+        Grants {
+            teams: vec![TeamGrant { team_id, owner }],
+            collections: vec![],
+        }
+    }
+
+    fn role_on(collection_id: i64, role: Role) -> Grants {
+        Grants {
+            teams: vec![],
+            collections: vec![CollectionGrant {
+                collection_id,
+                role,
+            }],
+        }
+    }
+
     #[test]
-    fn private_collections_only_for_owner_and_admin() {
-        let e = ent(Some(1));
-        assert!(Actor::Anonymous.can_read(&e, &coll(false)));
-        assert!(!Actor::Anonymous.can_read(&e, &coll(true)));
-        assert!(user(1, false, Scope::Read).can_read(&e, &coll(true)));
-        assert!(!user(2, false, Scope::Push).can_read(&e, &coll(true)));
-        assert!(user(3, true, Scope::Admin).can_read(&e, &coll(true)));
-        assert!(!user(3, true, Scope::Push).can_read(&e, &coll(true)));
+    fn private_collections_only_for_granted_actors() {
+        let e = ent(Some(1), None);
+        assert!(Actor::Anonymous.can_read(&e, &coll(1, false)));
+        assert!(!Actor::Anonymous.can_read(&e, &coll(1, true)));
+        assert!(user(1, false, Scope::Read).can_read(&e, &coll(1, true)));
+        assert!(!user(2, false, Scope::Push).can_read(&e, &coll(1, true)));
+        assert!(user(3, true, Scope::Admin).can_read(&e, &coll(1, true)));
+        assert!(!user(3, true, Scope::Push).can_read(&e, &coll(1, true)));
+        let reader = user_with(4, false, Scope::Read, role_on(1, Role::Reader));
+        assert!(reader.can_read(&e, &coll(1, true)));
+        assert!(
+            !reader.can_read(&e, &coll(2, true)),
+            "a role is per collection"
+        );
+        let team_entity = ent(None, Some(7));
+        assert!(user_with(5, false, Scope::Read, member(7, false))
+            .can_read(&team_entity, &coll(1, true)));
+        assert!(!user_with(5, false, Scope::Read, member(8, false))
+            .can_read(&team_entity, &coll(1, true)));
+    }
+
+    #[test]
+    fn share_links_read_one_container_only() {
+        let e = ent(Some(1), None);
+        let share = Actor::Share(ShareGrant {
+            link_id: 1,
+            container_id: 10,
+        });
+        assert!(share.can_read_container(&e, &coll(1, true), 10));
+        assert!(!share.can_read_container(&e, &coll(1, true), 11));
+        assert!(!share.can_read(&e, &coll(1, true)));
+        assert_eq!(share.read_scope(), ReadScope::Public);
+        assert!(share.require_push(&e, &coll(1, true)).is_err());
     }
 
     #[test]
@@ -216,22 +448,35 @@ mod tests {
             user(2, false, Scope::Push),
             user(3, true, Scope::Admin),
             user(3, true, Scope::Push),
+            user_with(4, false, Scope::Read, member(7, false)),
+            user_with(5, false, Scope::Push, role_on(1, Role::Reader)),
+            user_with(6, false, Scope::Push, role_on(2, Role::Owner)),
         ];
         for actor in &actors {
             for entity_owner in [None, Some(1), Some(2)] {
-                for coll_owner in [None, Some(1), Some(2)] {
-                    for private in [false, true] {
-                        let e = ent(entity_owner);
-                        let mut c = coll(private);
-                        c.owner_id = coll_owner;
-                        let by_scope = match actor.read_scope() {
-                            ReadScope::All => true,
-                            ReadScope::Public => !private,
-                            ReadScope::PublicOrOwnedBy(id) => {
-                                !private || coll_owner == Some(id) || entity_owner == Some(id)
-                            }
-                        };
-                        assert_eq!(by_scope, actor.can_read(&e, &c), "{actor:?} {e:?} {c:?}");
+                for team in [None, Some(7)] {
+                    for coll_owner in [None, Some(1), Some(2)] {
+                        for (id, private) in [(1, false), (1, true), (2, true)] {
+                            let e = ent(entity_owner, team);
+                            let mut c = coll(id, private);
+                            c.owner_id = coll_owner;
+                            let by_scope = match actor.read_scope() {
+                                ReadScope::All => true,
+                                ReadScope::Public => !private,
+                                ReadScope::Granted {
+                                    user_id,
+                                    team_ids,
+                                    collection_ids,
+                                } => {
+                                    !private
+                                        || coll_owner == Some(user_id)
+                                        || entity_owner == Some(user_id)
+                                        || team.is_some_and(|t| team_ids.contains(&t))
+                                        || collection_ids.contains(&id)
+                                }
+                            };
+                            assert_eq!(by_scope, actor.can_read(&e, &c), "{actor:?} {e:?} {c:?}");
+                        }
                     }
                 }
             }
@@ -239,14 +484,33 @@ mod tests {
     }
 
     #[test]
-    fn writes_need_ownership_and_push_scope() {
-        let e = ent(Some(1));
-        assert!(user(1, false, Scope::Push).require_write(&e).is_ok());
-        assert!(user(1, false, Scope::Read).require_write(&e).is_err());
-        assert!(user(2, false, Scope::Push).require_write(&e).is_err());
-        assert!(user(3, true, Scope::Admin).require_write(&e).is_ok());
+    fn roles_decide_push_and_manage() {
+        let e = ent(Some(1), None);
+        let c = coll(1, true);
+        assert!(user(1, false, Scope::Push).require_push(&e, &c).is_ok());
+        assert!(user(1, false, Scope::Push).require_manage(&e, &c).is_ok());
+        assert!(user(1, false, Scope::Read).require_push(&e, &c).is_err());
+        assert!(user(2, false, Scope::Push).require_push(&e, &c).is_err());
+        assert!(user(3, true, Scope::Admin).require_manage(&e, &c).is_ok());
+        let reader = user_with(4, false, Scope::Push, role_on(1, Role::Reader));
+        assert!(reader.require_push(&e, &c).is_err());
+        let contributor = user_with(4, false, Scope::Push, role_on(1, Role::Contributor));
+        assert!(contributor.require_push(&e, &c).is_ok());
+        assert!(contributor.require_manage(&e, &c).is_err());
+        assert!(contributor.require_create_collection(&e).is_err());
+        let owner = user_with(4, false, Scope::Push, role_on(1, Role::Owner));
+        assert!(owner.require_manage(&e, &c).is_ok());
+        let team_entity = ent(None, Some(7));
+        let team_member = user_with(5, false, Scope::Push, member(7, false));
+        assert!(team_member.require_push(&team_entity, &c).is_ok());
+        assert!(team_member.require_manage(&team_entity, &c).is_err());
+        assert!(team_member.require_create_collection(&team_entity).is_ok());
+        assert!(team_member.require_team_owner(7).is_err());
+        let team_owner = user_with(5, false, Scope::Push, member(7, true));
+        assert!(team_owner.require_manage(&team_entity, &c).is_ok());
+        assert!(team_owner.require_team_owner(7).is_ok());
         assert!(matches!(
-            Actor::Anonymous.require_write(&e),
+            Actor::Anonymous.require_push(&e, &c),
             Err(DomainError::Unauthenticated)
         ));
         assert!(user(1, false, Scope::Push)
@@ -255,5 +519,7 @@ mod tests {
         assert!(user(1, false, Scope::Push)
             .require_create_entity("u2")
             .is_err());
+        assert!(user(3, true, Scope::Push).require_admin().is_err());
+        assert!(user(3, true, Scope::Admin).require_admin().is_ok());
     }
 }

@@ -109,6 +109,8 @@ fn principal_of(user: &crate::entities::user::Model) -> Actor {
         realname: user.realname.clone(),
         is_admin: false,
         scope: Scope::Push,
+        is_robot: false,
+        grants: Default::default(),
     })
 }
 
@@ -350,6 +352,8 @@ mod tests {
             realname: String::new(),
             is_admin: true,
             scope: Scope::Admin,
+            is_robot: false,
+            grants: Default::default(),
         });
         let all = registry
             .list_collection_stats(&root, &CollectionQuery::default())

@@ -14,7 +14,9 @@ use axum::http::{Request, StatusCode};
 use common::{Harness, Reply, PUBLIC_URL};
 use oauth_support::{Person, StandIn, CLIENT_ID, CLIENT_SECRET};
 use server::auth::oauth_config::{OAuthKind, OAuthProviderSettings};
+use sea_orm::EntityTrait;
 use server::config::Config;
+use silo_domain::entities::identity;
 
 fn github(standin: &StandIn) -> OAuthProviderSettings {
     OAuthProviderSettings {
@@ -139,6 +141,22 @@ async fn user_count(h: &Harness) -> usize {
     h.registry.list_users().await.unwrap().len()
 }
 
+/// (provider, subject, username, e-mail last reported) of every identity link.
+async fn links(h: &Harness) -> Vec<(String, String, String, String)> {
+    let mut found = Vec::new();
+    for link in identity::Entity::find().all(h.registry.db()).await.unwrap() {
+        let users = h.registry.list_users().await.unwrap();
+        let user = users.iter().find(|u| u.id == link.user_id).unwrap();
+        found.push((link.provider, link.subject, user.username.clone(), link.email));
+    }
+    found.sort();
+    found
+}
+
+fn link(provider: &str, subject: &str, user: &str, email: &str) -> (String, String, String, String) {
+    (provider.into(), subject.into(), user.into(), email.into())
+}
+
 fn login_error(reply: &Reply) -> String {
     let to = location(reply);
     assert!(to.starts_with("/login?error="), "{to}");
@@ -176,12 +194,23 @@ async fn github_enterprise_links_accounts_by_provider_and_subject() {
     standin.set_person(person(4242, "octo-renamed", "new-address@example.org"));
     assert_eq!(signed_in(&h, "ghe").await.0, "octo");
     assert_eq!(user_count(&h).await, 1);
+    assert_eq!(
+        links(&h).await,
+        [link("ghe", "4242", "octo", "new-address@example.org")]
+    );
 
     // The same e-mail under another subject is someone else: never matched by e-mail.
     standin.set_person(person(777, "mallory", "new-address@example.org"));
     let (other, _) = signed_in(&h, "ghe").await;
     assert_ne!(other, "octo");
     assert_eq!(user_count(&h).await, 2);
+    assert_eq!(
+        links(&h).await,
+        [
+            link("ghe", "4242", "octo", "new-address@example.org"),
+            link("ghe", "777", &other, "new-address@example.org"),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -207,6 +236,10 @@ async fn self_hosted_gitlab_with_group_mapped_administrators() {
     standin.set_person(admin);
     assert_eq!(signed_in(&h, "gitlab").await, ("root-ish".to_string(), false));
     assert_eq!(user_count(&h).await, 1);
+    assert_eq!(
+        links(&h).await,
+        [link("gitlab", "11", "root-ish", "changed@example.edu")]
+    );
 }
 
 #[tokio::test]
@@ -221,7 +254,7 @@ async fn tampered_replayed_and_foreign_callbacks_are_refused() {
     assert_ne!(tampered, callback);
     let reply = get(&h, &tampered, &[("silo_oauth_state", "forged-state")]).await;
     let message = login_error(&reply);
-    assert!(message.contains("unknown, used or expired"), "{message}");
+    assert!(message.contains("expired or was tampered with"), "{message}");
 
     // The real callback in a browser that did not start the login (login CSRF).
     let reply = get(&h, &callback, &[]).await;

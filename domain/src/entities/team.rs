@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub description: String,
     pub created_at: DateTimeUtc,
+    /// Bytes the team's entities may store; 0 means unlimited.
+    pub quota: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

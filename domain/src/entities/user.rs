@@ -14,6 +14,12 @@ pub struct Model {
     pub is_active: bool,
     pub created_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
+    /// `human` or `robot` (a CI account that only has tokens, see `robot_owner_id`).
+    pub kind: String,
+    /// The user who manages a robot account.
+    pub robot_owner_id: Option<i64>,
+    /// Bytes the user's entities may store; 0 means unlimited.
+    pub quota: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261125_000004_sregistry_credentials;
 mod m20261125_000005_multipart_uploads;
 mod m20261125_000006_oci;
 mod m20261126_000001_browser_sessions;
+mod m20261127_000001_access;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_multipart_uploads::Migration),
             Box::new(m20261125_000006_oci::Migration),
             Box::new(m20261126_000001_browser_sessions::Migration),
+            Box::new(m20261127_000001_access::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use super::{now, Registry, TOKEN_RANDOM_LEN};
 use crate::entities::{api_token, user};
 use crate::error::{DomainError, Result};
 use crate::names::validate_segment;
-use crate::policy::{Actor, Principal, Scope};
+use crate::policy::{Actor, Scope};
 
 const TOKEN_PREFIX: &str = "silo_";
 /// A token's `last_used_at` is written at most this often, to keep reads free of writes.
@@ -56,6 +56,9 @@ impl Registry {
             is_active: Set(true),
             created_at: Set(now()),
             last_login_at: Set(None),
+            kind: Set(super::HUMAN_KIND.to_string()),
+            robot_owner_id: Set(None),
+            quota: Set(0),
             ..Default::default()
         };
         Ok(model.insert(&self.db).await?)
@@ -140,9 +143,6 @@ impl Registry {
         else {
             return Err(DomainError::Unauthenticated);
         };
-        if !account.is_active {
-            return Err(DomainError::Unauthenticated);
-        }
         let stale = token
             .last_used_at
             .is_none_or(|t| (at - t).num_seconds() >= LAST_USED_GRANULARITY_SECS);
@@ -152,13 +152,6 @@ impl Registry {
             active.last_used_at = Set(Some(at));
             active.update(&self.db).await?;
         }
-        Ok(Actor::User(Principal {
-            user_id: account.id,
-            username: account.username,
-            email: account.email,
-            realname: account.realname,
-            is_admin: account.is_admin,
-            scope,
-        }))
+        self.actor_for(account, scope).await
     }
 }

@@ -91,7 +91,7 @@ impl Registry {
             .container_by_id(actor, image.container_id)
             .await
             .map_err(|_| not_found())?;
-        actor.require_write(&owner.entity)?;
+        actor.require_push(&owner.entity, &owner.collection)?;
         let tags = self.tags_of_image(image.id).await?;
         Ok(ImageView { owner, image, tags })
     }
@@ -105,7 +105,7 @@ impl Registry {
         description: &str,
     ) -> Result<ImageView> {
         let owner = self.container_by_id(actor, container_id).await?;
-        let principal = actor.require_write(&owner.entity)?;
+        let principal = actor.require_push(&owner.entity, &owner.collection)?;
         let existing = image::Entity::find()
             .filter(image::Column::ContainerId.eq(container_id))
             .filter(image::Column::Sha256.eq(sha256.as_str()))
@@ -249,7 +249,7 @@ impl Registry {
         arch: Option<&str>,
     ) -> Result<ImageView> {
         let view = self.image(actor, reference, arch).await?;
-        actor.require_write(&view.owner.entity)?;
+        actor.require_manage(&view.owner.entity, &view.owner.collection)?;
         let txn = self.db.begin().await?;
         tag::Entity::delete_many()
             .filter(tag::Column::ImageId.eq(view.image.id))

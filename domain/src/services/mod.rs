@@ -4,18 +4,22 @@ use std::sync::Arc;
 
 use crate::store::BlobStore;
 
+mod access;
 mod accounts;
+mod audit;
 #[cfg(test)]
 mod browser_tests;
 mod capability;
 mod catalog;
 mod events;
+mod identities;
 mod images;
 mod keys;
 mod metadata;
 mod multipart;
 mod namespace;
 pub mod oci;
+mod registration;
 mod search;
 mod sessions;
 mod sregistry;
@@ -24,13 +28,16 @@ pub mod stats;
 mod transfer;
 mod web_upload;
 
+pub use access::{HUMAN_KIND, ROBOT_KIND};
 pub use accounts::{NewToken, TokenCreated};
+pub use audit::{AuditPage, AUDIT_PAGE_SIZE};
 pub use capability::{DownloadGrant, DOWNLOAD_TOKEN_HOURS};
 pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
     RecentPush, RECENT_PUSHES,
 };
 pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER};
+pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;
 pub use keys::{
     KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
@@ -38,6 +45,7 @@ pub use keys::{
 pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
+pub use registration::{RegistrationMode, RegistrationSettings};
 pub use search::SearchHits;
 pub use sessions::{SessionCreated, SessionLimits, LOGIN_REFUSED};
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};

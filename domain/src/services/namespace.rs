@@ -129,7 +129,7 @@ impl Registry {
     ) -> Result<(entity::Model, collection::Model)> {
         validate_segment("collection", &new.name)?;
         let entity = self.entity_by_id(new.entity_id).await?;
-        let principal = actor.require_write(&entity)?;
+        let principal = actor.require_create_collection(&entity)?;
         if self.find_collection(entity.id, &new.name).await?.is_some() {
             return Err(DomainError::Conflict(format!(
                 "collection {}/{} already exists",
@@ -214,7 +214,7 @@ impl Registry {
         if !actor.can_read(&entity, &collection) {
             return Err(not_found());
         }
-        actor.require_write(&entity)?;
+        actor.require_push(&entity, &collection)?;
         let exists = container::Entity::find()
             .filter(container::Column::CollectionId.eq(collection.id))
             .filter(container::Column::Name.eq(new.name.as_str()))

@@ -11,7 +11,7 @@ use super::accounts::hash_token;
 use super::{now, Registry};
 use crate::entities::{audit_log, session, user};
 use crate::error::{DomainError, Result};
-use crate::policy::{Actor, Principal, Scope};
+use crate::policy::{Actor, Scope};
 
 /// Length of a session secret (alphanumeric, about 380 bits).
 const SESSION_SECRET_LEN: usize = 64;
@@ -61,7 +61,13 @@ impl Registry {
     ) -> Result<SessionCreated> {
         let username = username.trim();
         let actor = match self.authenticate(token).await {
-            Ok(actor) if actor.principal().is_some_and(|p| p.username == username) => actor,
+            Ok(actor)
+                if actor
+                    .principal()
+                    .is_some_and(|p| p.username == username && !p.is_robot) =>
+            {
+                actor
+            }
             Ok(_) | Err(DomainError::Unauthenticated) => {
                 self.audit_failed_login(username).await?;
                 return Err(DomainError::forbidden(LOGIN_REFUSED));
@@ -154,14 +160,7 @@ impl Registry {
             active.last_seen_at = Set(at);
             active.update(&self.db).await?;
         }
-        Ok(Some(Actor::User(Principal {
-            user_id: account.id,
-            username: account.username,
-            email: account.email,
-            realname: account.realname,
-            is_admin: account.is_admin,
-            scope,
-        })))
+        Ok(Some(Actor::User(self.principal_for(account, scope).await?)))
     }
 
     /// Ends a session (sign-out); unknown secrets are not an error.

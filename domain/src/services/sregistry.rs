@@ -13,10 +13,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use sha2::Sha256;
 
 use super::{now, random_hex, ContainerView, ImageView, NewToken, Registry};
-use crate::entities::{api_token, collection, container, image, sregistry_credential, tag, user};
+use crate::entities::{api_token, collection, container, image, sregistry_credential, tag};
 use crate::error::{DomainError, Result};
 use crate::names::{validate_segment, validate_tag, ContainerPath, DEFAULT_ARCH};
-use crate::policy::{Actor, Principal, Scope};
+use crate::policy::{Actor, Scope};
 use crate::services::{NewCollection, NewContainer, NewEntity};
 use crate::store::{ByteStream, Expected};
 
@@ -122,26 +122,15 @@ impl Registry {
             let mut active: api_token::ActiveModel = token.into();
             active.last_used_at = Set(Some(at));
             active.update(&self.db).await?;
-            return Ok(principal(account, scope));
+            return self.actor_for(account, scope).await;
         }
         Err(DomainError::Unauthenticated)
-    }
-
-    /// Whether the actor may push into `path` (creating what is missing), without creating
-    /// anything.
-    pub async fn check_push(&self, actor: &Actor, path: &ContainerPath) -> Result<()> {
-        actor.require_user()?;
-        match self.entity(&path.entity).await {
-            Ok(entity) => actor.require_write(&entity).map(|_| ()),
-            Err(DomainError::NotFound(_)) => actor.require_create_entity(&path.entity).map(|_| ()),
-            Err(e) => Err(e),
-        }
     }
 
     /// Finds or creates (as far as the actor may write) the entity, collection and container
     /// of `path`, for a push that is about to send its bytes.
     pub async fn prepare_push(&self, actor: &Actor, path: &ContainerPath) -> Result<ContainerView> {
-        actor.require_user()?;
+        self.check_push(actor, path).await?;
         let entity = match self.entity(&path.entity).await {
             Ok(entity) => entity,
             Err(DomainError::NotFound(_)) => {
@@ -153,7 +142,6 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
-        actor.require_write(&entity)?;
         let found = collection::Entity::find()
             .filter(collection::Column::EntityId.eq(entity.id))
             .filter(collection::Column::Name.eq(path.collection.as_str()))
@@ -199,7 +187,7 @@ impl Registry {
         if !actor.can_read(&entity, &found) {
             return Err(not_found());
         }
-        actor.require_write(&entity)?;
+        actor.require_push(&entity, &found)?;
         Ok((entity, found))
     }
 
@@ -367,15 +355,4 @@ impl Registry {
         });
         Ok(listed)
     }
-}
-
-fn principal(account: user::Model, scope: Scope) -> Actor {
-    Actor::User(Principal {
-        user_id: account.id,
-        username: account.username,
-        email: account.email,
-        realname: account.realname,
-        is_admin: account.is_admin,
-        scope,
-    })
 }

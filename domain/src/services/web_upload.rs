@@ -25,11 +25,7 @@ pub struct WebUpload {
 impl Registry {
     /// Checks, before any byte is read, that the actor may push to `path`.
     pub async fn check_web_upload(&self, actor: &Actor, path: &ContainerPath) -> Result<()> {
-        match self.entity(&path.entity).await {
-            Ok(entity) => actor.require_write(&entity).map(|_| ()),
-            Err(DomainError::NotFound(_)) => actor.require_create_entity(&path.entity).map(|_| ()),
-            Err(other) => Err(other),
-        }
+        self.check_push(actor, path).await
     }
 
     /// Stores a browser upload and tags it; see the module documentation.

@@ -10,7 +10,6 @@
 //! The HTTP routes are in `oauth/routes.rs`; the domain links the profile to an account by
 //! provider and subject and opens the session.
 mod client;
-mod domain_shim;
 mod github;
 mod gitlab;
 mod oidc;
@@ -19,7 +18,7 @@ pub mod routes;
 use std::sync::Arc;
 
 use super::oauth_config::{OAuthKind, OAuthProviderSettings};
-pub use domain_shim::ExternalProfile;
+pub use silo_domain::services::ExternalProfile;
 
 /// Why a login failed; the message is shown on the login page, so it names no secrets.
 #[derive(Debug, thiserror::Error)]

@@ -91,7 +91,7 @@ impl Registry {
         digest: &Sha256Hex,
     ) -> Result<()> {
         let repo = self.oci_repo(actor, path).await?;
-        actor.require_write(&repo.entity)?;
+        actor.require_manage(&repo.entity, &repo.collection)?;
         let deleted = oci_blob::Entity::delete_many()
             .filter(oci_blob::Column::ContainerId.eq(repo.container.id))
             .filter(oci_blob::Column::Digest.eq(digest.as_str()))
@@ -213,7 +213,7 @@ impl Registry {
         id: &str,
     ) -> Result<(ContainerView, oci_upload::Model)> {
         let repo = self.oci_repo(actor, path).await?;
-        actor.require_write(&repo.entity)?;
+        actor.require_push(&repo.entity, &repo.collection)?;
         let session = oci_upload::Entity::find_by_id(id.to_string())
             .one(&self.db)
             .await?

@@ -292,7 +292,7 @@ impl Registry {
         reference: &Reference,
     ) -> Result<()> {
         let repo = self.oci_repo(actor, path).await?;
-        actor.require_write(&repo.entity)?;
+        actor.require_manage(&repo.entity, &repo.collection)?;
         let id = repo.container.id;
         let unknown = || OciCode::ManifestUnknown.err(format!("{path} {reference:?}"));
         let txn = self.db.begin().await?;

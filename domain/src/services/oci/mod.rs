@@ -14,7 +14,7 @@ use super::{ContainerView, NewCollection, NewContainer, NewEntity, Registry};
 use crate::entities::{image, oci_blob};
 use crate::error::{DomainError, Result};
 use crate::names::{ContainerPath, Sha256Hex};
-use crate::policy::{Actor, Scope};
+use crate::policy::Actor;
 
 mod blobs;
 mod manifests;
@@ -157,12 +157,9 @@ impl Registry {
         actor: &Actor,
         path: &ContainerPath,
     ) -> Result<ContainerView> {
-        let principal = actor.require_user()?;
-        if principal.scope < Scope::Push {
-            return Err(DomainError::forbidden("this token is read-only"));
-        }
+        self.check_push(actor, path).await?;
         if let Ok(view) = self.container(actor, path).await {
-            actor.require_write(&view.entity)?;
+            actor.require_push(&view.entity, &view.collection)?;
             return Ok(view);
         }
         // Two concurrent first pushes may both try to create: a conflict means the other won.
@@ -181,7 +178,6 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
-        actor.require_write(&entity)?;
         let collection = match self.collection(actor, &path.entity, &path.collection).await {
             Ok((_, collection)) => collection,
             Err(DomainError::NotFound(_)) => {
@@ -216,15 +212,9 @@ impl Registry {
 
     /// Whether the actor could push into `path` (for registry token grants).
     pub(crate) async fn oci_may_push(&self, actor: &Actor, path: &ContainerPath) -> Result<bool> {
-        let Some(principal) = actor.principal() else {
-            return Ok(false);
-        };
-        if principal.scope < Scope::Push {
-            return Ok(false);
-        }
-        match self.entity(&path.entity).await {
-            Ok(entity) => Ok(actor.require_write(&entity).is_ok()),
-            Err(DomainError::NotFound(_)) => Ok(actor.require_create_entity(&path.entity).is_ok()),
+        match self.check_push(actor, path).await {
+            Ok(()) => Ok(true),
+            Err(DomainError::Forbidden(_) | DomainError::Unauthenticated) => Ok(false),
             Err(e) => Err(e),
         }
     }

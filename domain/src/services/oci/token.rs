@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::parse_repository;
 use crate::entities::user;
 use crate::error::{DomainError, Result};
-use crate::policy::{Actor, Principal, Scope};
+use crate::policy::{Actor, Scope};
 use crate::services::{now, Registry};
 
 /// How long a registry token is valid.
@@ -166,14 +166,8 @@ impl Registry {
                 .await?
                 .filter(|u| u.is_active)
                 .ok_or_else(bad)?;
-            Actor::User(Principal {
-                user_id: account.id,
-                username: account.username,
-                email: account.email,
-                realname: account.realname,
-                is_admin: account.is_admin,
-                scope: Scope::parse(&claims.s).unwrap_or(Scope::Read),
-            })
+            let scope = Scope::parse(&claims.s).unwrap_or(Scope::Read);
+            Actor::User(self.principal_for(account, scope).await?)
         };
         Ok(TokenClaims {
             actor,

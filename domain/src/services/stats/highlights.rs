@@ -85,14 +85,14 @@ impl Registry {
         );
         sql.bind(stats.entity.id)
             .push(" AND ")
-            .readable(scope, "c")
+            .readable(&scope, "c")
             .push(
                 ") + (SELECT COUNT(*) FROM stars s JOIN containers k ON k.id = s.container_id \
                  JOIN collections c ON c.id = k.collection_id WHERE c.entity_id = ",
             )
             .bind(stats.entity.id)
             .push(" AND ")
-            .readable(scope, "c")
+            .readable(&scope, "c")
             .push(") AS stars");
         let row = StarCount::find_by_statement(sql.build(self.db.get_database_backend()))
             .one(&self.db)

@@ -136,26 +136,26 @@ impl Registry {
                       JOIN collections c ON c.id = k.collection_id \
                       WHERE c.entity_id = e.id AND i.uploaded = ";
         let mut sql = Sql::new("SELECT * FROM (SELECT e.*, (SELECT COUNT(*) ");
-        sql.push(in_entity).readable(scope, "c");
+        sql.push(in_entity).readable(&scope, "c");
         sql.push(") AS collections, (SELECT COUNT(*) ")
             .push(containers)
-            .readable(scope, "c");
+            .readable(&scope, "c");
         sql.push(&format!(
             ") AS containers, (SELECT {} ",
             sum("k.download_count")
         ))
         .push(containers)
-        .readable(scope, "c");
+        .readable(&scope, "c");
         sql.push(") AS downloads, (SELECT COUNT(*) ")
             .push(images)
             .bind(true)
             .push(" AND ")
-            .readable(scope, "c");
+            .readable(&scope, "c");
         sql.push(&format!(") AS images, (SELECT {} ", sum("i.size")))
             .push(images)
             .bind(true)
             .push(" AND ")
-            .readable(scope, "c");
+            .readable(&scope, "c");
         sql.push(") AS size_bytes ").append(&from_where).push(") t");
         let key = match query.sort {
             EntitySort::Name => "t.name",
@@ -219,7 +219,7 @@ impl Registry {
     ) -> Result<Listed<CollectionStats>> {
         let mut from_where =
             Sql::new("FROM collections c JOIN entities e ON e.id = c.entity_id WHERE ");
-        from_where.readable(actor.read_scope(), "c");
+        from_where.readable(&actor.read_scope(), "c");
         if let Some(entity) = given(&query.entity) {
             from_where.push(" AND e.name = ").bind(entity.to_string());
         }
@@ -342,7 +342,7 @@ impl Registry {
             "FROM containers k JOIN collections c ON c.id = k.collection_id \
              JOIN entities e ON e.id = c.entity_id WHERE ",
         );
-        from_where.readable(actor.read_scope(), "c");
+        from_where.readable(&actor.read_scope(), "c");
         if let Some(entity) = given(&query.entity) {
             from_where.push(" AND e.name = ").bind(entity.to_string());
         }

@@ -98,7 +98,7 @@ impl Registry {
         );
         sql.contains("e.name", &needle)
             .push(" AND ")
-            .readable(scope, "c");
+            .readable(&scope, "c");
         sql.push(" GROUP BY e.name ORDER BY ");
         starts_first(&mut sql, "e.name", &needle);
         sql.push(&format!(", e.name LIMIT {QUICK_SEARCH_LIMIT}"));
@@ -120,7 +120,7 @@ impl Registry {
             .push(" OR ")
             .contains("c.description", &needle)
             .push(") AND ")
-            .readable(scope, "c")
+            .readable(&scope, "c")
             .push(" ORDER BY ");
         starts_first(&mut sql, "c.name", &needle);
         sql.push(&format!(", c.name, e.name LIMIT {QUICK_SEARCH_LIMIT}"));
@@ -176,7 +176,7 @@ impl Registry {
                 " AS label_hit FROM containers k JOIN collections c ON c.id = k.collection_id \
                  JOIN entities e ON e.id = c.entity_id WHERE ",
             )
-            .readable(actor.read_scope(), "c")
+            .readable(&actor.read_scope(), "c")
             .push(") t WHERE (t.name_hit = 1 OR t.tag_hit IS NOT NULL OR t.label_hit = 1 OR ")
             .contains("t.description", needle)
             .push(") ORDER BY t.name_hit DESC, ");

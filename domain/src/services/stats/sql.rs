@@ -40,21 +40,46 @@ impl Sql {
 
     /// Appends the policy's read rule for the collections aliased `c`: the SQL form of
     /// [`crate::policy::Actor::can_read`], as [`ReadScope`] states it.
-    pub(super) fn readable(&mut self, scope: ReadScope, c: &str) -> &mut Self {
-        match scope {
+    pub(super) fn readable(&mut self, scope: &ReadScope, c: &str) -> &mut Self {
+        match scope.clone() {
             ReadScope::All => self.push("1 = 1"),
             ReadScope::Public => self.push(&format!("{c}.private = ")).bind(false),
-            ReadScope::PublicOrOwnedBy(user) => self
-                .push(&format!("({c}.private = "))
-                .bind(false)
-                .push(&format!(" OR {c}.owner_id = "))
-                .bind(user)
-                .push(&format!(
-                    " OR {c}.entity_id IN (SELECT id FROM entities WHERE owner_id = "
-                ))
-                .bind(user)
-                .push("))"),
+            ReadScope::Granted {
+                user_id,
+                team_ids,
+                collection_ids,
+            } => {
+                self.push(&format!("({c}.private = "))
+                    .bind(false)
+                    .push(&format!(" OR {c}.owner_id = "))
+                    .bind(user_id)
+                    .push(&format!(
+                        " OR {c}.entity_id IN (SELECT id FROM entities WHERE owner_id = "
+                    ))
+                    .bind(user_id);
+                if !team_ids.is_empty() {
+                    self.push(" OR team_id IN (").list(team_ids).push(")");
+                }
+                self.push(")");
+                if !collection_ids.is_empty() {
+                    self.push(&format!(" OR {c}.id IN ("))
+                        .list(collection_ids)
+                        .push(")");
+                }
+                self.push(")")
+            }
         }
+    }
+
+    /// Appends `?, ?, …` bound to `values` (callers make sure the list is not empty).
+    pub(super) fn list(&mut self, values: Vec<i64>) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self
     }
 
     /// Appends `LOWER(column) LIKE '%needle%'`, with the needle's wildcards escaped.

@@ -20,6 +20,8 @@ fn as_user(id: i64, name: &str, admin: bool) -> Actor {
         realname: String::new(),
         is_admin: admin,
         scope: if admin { Scope::Admin } else { Scope::Push },
+        is_robot: false,
+        grants: Default::default(),
     })
 }
 

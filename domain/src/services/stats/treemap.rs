@@ -47,7 +47,7 @@ impl Registry {
             sum("i.size")
         ));
         sql.bind(true).push(" WHERE ");
-        sql.readable(actor.read_scope(), "c");
+        sql.readable(&actor.read_scope(), "c");
         sql.push(
             " GROUP BY k.id, e.name, c.name, k.name \
              ORDER BY e.name ASC, c.name ASC, k.name ASC",

@@ -32,7 +32,7 @@ struct Totals {
 /// Joins from a container `k` to its collection `c`, narrowed to what `actor` may read.
 fn readable_containers(actor: &Actor) -> Sql {
     let mut sql = Sql::new(" JOIN collections c ON c.id = k.collection_id WHERE ");
-    sql.readable(actor.read_scope(), "c");
+    sql.readable(&actor.read_scope(), "c");
     sql
 }
 
@@ -178,7 +178,7 @@ impl Registry {
         let scope = actor.read_scope();
         let mut sql = Sql::new("SELECT (SELECT COUNT(*) FROM entities) AS entities, ");
         sql.push("(SELECT COUNT(*) FROM collections c WHERE ")
-            .readable(scope, "c")
+            .readable(&scope, "c")
             .push(") AS collections, (SELECT COUNT(*) FROM containers k")
             .append(&readable_containers(actor))
             .push(&format!(
@@ -202,7 +202,7 @@ impl Registry {
             .push(") AS size_bytes, (SELECT COUNT(*) FROM stars s JOIN containers k ON k.id = s.container_id")
             .append(&readable_containers(actor))
             .push(") AS container_stars, (SELECT COUNT(*) FROM stars s JOIN collections c ON c.id = s.collection_id WHERE ")
-            .readable(scope, "c")
+            .readable(&scope, "c")
             .push(") AS collection_stars");
         let row = Totals::find_by_statement(sql.build(self.db.get_database_backend()))
             .one(&self.db)

@@ -218,6 +218,8 @@ async fn world() -> World {
         realname: String::new(),
         is_admin: false,
         scope: Scope::Push,
+        is_robot: false,
+        grants: Default::default(),
     });
     World {
         registry,

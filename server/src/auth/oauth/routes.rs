@@ -20,7 +20,6 @@ use openidconnect::{Nonce, PkceCodeChallenge};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use super::domain_shim::ShimDomain as _;
 use super::{FlowSecrets, LoginError, OAuthProviders};
 use crate::auth::oauth_config::LDAP_ID;
 use crate::state::AppState;
