@@ -94,15 +94,21 @@ test.describe('OpenID Connect sign-in', () => {
   });
 
   test('a tampered callback (wrong state) is refused; the genuine one then works once', async ({ page }) => {
-    let callback = '';
-    await page.route('**/auth/callback/testidp**', async (route) => {
-      callback = route.request().url();
-      await route.abort();
+    // Hold the provider's answer: its consent POST redirects (via the provider's resume
+    // endpoint) to Silo's callback; follow those redirects by hand and keep the callback URL.
+    let resume = '';
+    await page.route('**/interaction/*/confirm', async (route) => {
+      const answer = await route.fetch({ maxRedirects: 0 });
+      resume = answer.headers()['location'] || '';
+      await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>held by the test</p>' });
     });
     await page.goto('/auth/login/testidp?return_to=/about');
-    await atProvider(page, 'grace', 'grace-password').catch(() => {});
-    await expect.poll(() => callback).toContain('code=');
-    await page.unroute('**/auth/callback/testidp**');
+    await atProvider(page, 'grace', 'grace-password');
+    await expect(page.getByText('held by the test')).toBeVisible();
+    const back = await page.request.get(new URL(resume, issuer).toString(), { maxRedirects: 0 });
+    const callback = back.headers()['location'] || '';
+    expect(callback).toContain(`${silo}/auth/callback/testidp?`);
+    expect(callback).toContain('code=');
 
     const genuine = new URL(callback);
     const tampered = new URL(callback);
@@ -110,14 +116,18 @@ test.describe('OpenID Connect sign-in', () => {
     await page.goto(tampered.toString());
     await expect(await loginError(page)).toContainText('not started in this browser');
 
+    const stateCookie = (await page.context().cookies(callback)).find((c) => c.name === 'silo_oauth_state');
+    expect(stateCookie?.value).toBe(genuine.searchParams.get('state'));
     await page.goto(genuine.toString());
     await expect(page).toHaveURL(`${silo}/about`);
     await expect(page.locator('[data-testid="signed-in-user"]')).toHaveText('grace');
 
-    // The same callback again (a replay) is refused.
+    // The same callback again, with the state cookie put back (a replay): the flow was
+    // single use.
     await page.context().clearCookies();
+    await page.context().addCookies([stateCookie!]);
     await page.goto(genuine.toString());
-    await loginError(page);
+    await expect(await loginError(page)).toContainText('expired or was tampered with');
   });
 
   test('an ID token with another nonce is refused', async ({ page }) => {

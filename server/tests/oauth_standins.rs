@@ -13,8 +13,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Harness, Reply, PUBLIC_URL};
 use oauth_support::{Person, StandIn, CLIENT_ID, CLIENT_SECRET};
-use server::auth::oauth_config::{OAuthKind, OAuthProviderSettings};
 use sea_orm::EntityTrait;
+use server::auth::oauth_config::{OAuthKind, OAuthProviderSettings};
 use server::config::Config;
 use silo_domain::entities::identity;
 
@@ -91,7 +91,12 @@ fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
 /// A browser's part of a login up to the callback: Silo's redirect to the provider, the
 /// provider's redirect back. Returns the callback path and the state cookie.
 async fn to_callback(h: &Harness, provider: &str, return_to: &str) -> (String, String) {
-    let start = get(h, &format!("/auth/login/{provider}?return_to={return_to}"), &[]).await;
+    let start = get(
+        h,
+        &format!("/auth/login/{provider}?return_to={return_to}"),
+        &[],
+    )
+    .await;
     let authorize = location(&start);
     let state_cookie = set_cookie(&start, "silo_oauth_state").expect("state cookie");
     let client = reqwest::Client::builder()
@@ -147,20 +152,33 @@ async fn links(h: &Harness) -> Vec<(String, String, String, String)> {
     for link in identity::Entity::find().all(h.registry.db()).await.unwrap() {
         let users = h.registry.list_users().await.unwrap();
         let user = users.iter().find(|u| u.id == link.user_id).unwrap();
-        found.push((link.provider, link.subject, user.username.clone(), link.email));
+        found.push((
+            link.provider,
+            link.subject,
+            user.username.clone(),
+            link.email,
+        ));
     }
     found.sort();
     found
 }
 
-fn link(provider: &str, subject: &str, user: &str, email: &str) -> (String, String, String, String) {
+fn link(
+    provider: &str,
+    subject: &str,
+    user: &str,
+    email: &str,
+) -> (String, String, String, String) {
     (provider.into(), subject.into(), user.into(), email.into())
 }
 
 fn login_error(reply: &Reply) -> String {
     let to = location(reply);
     assert!(to.starts_with("/login?error="), "{to}");
-    assert!(set_cookie(reply, "silo_session").is_none(), "no session on failure");
+    assert!(
+        set_cookie(reply, "silo_session").is_none(),
+        "no session on failure"
+    );
     let url = url::Url::parse(&format!("http://x{to}")).unwrap();
     let (_, message) = url.query_pairs().find(|(k, _)| k == "error").unwrap();
     message.into_owned()
@@ -181,7 +199,12 @@ async fn github_enterprise_links_accounts_by_provider_and_subject() {
 
     // base_url respected: Enterprise paths under /ghe, API at /ghe/api/v3.
     let seen = standin.seen();
-    for path in ["/ghe/authorize", "/ghe/token", "/ghe/api/v3/user", "/ghe/api/v3/user/emails"] {
+    for path in [
+        "/ghe/authorize",
+        "/ghe/token",
+        "/ghe/api/v3/user",
+        "/ghe/api/v3/user/emails",
+    ] {
         assert!(seen.iter().any(|s| s == path), "{path} not used: {seen:?}");
     }
     assert_eq!(standin.last_scope(), "read:user user:email");
@@ -225,16 +248,28 @@ async fn self_hosted_gitlab_with_group_mapped_administrators() {
     assert_eq!(name, "root-ish");
     assert!(is_admin, "member of an admin group");
     let seen = standin.seen();
-    for path in ["/gitlab/authorize", "/gitlab/token", "/gitlab/api/v4/user", "/gitlab/api/v4/groups"] {
+    for path in [
+        "/gitlab/authorize",
+        "/gitlab/token",
+        "/gitlab/api/v4/user",
+        "/gitlab/api/v4/groups",
+    ] {
         assert!(seen.iter().any(|s| s == path), "{path} not used: {seen:?}");
     }
-    assert_eq!(standin.last_scope(), "read_user read_api", "groups need read_api");
+    assert_eq!(
+        standin.last_scope(),
+        "read_user read_api",
+        "groups need read_api"
+    );
 
     // Leaving the group takes the role away at the next sign-in; still the same account.
     admin.groups = vec!["hpc".into()];
     admin.email = "changed@example.edu".into();
     standin.set_person(admin);
-    assert_eq!(signed_in(&h, "gitlab").await, ("root-ish".to_string(), false));
+    assert_eq!(
+        signed_in(&h, "gitlab").await,
+        ("root-ish".to_string(), false)
+    );
     assert_eq!(user_count(&h).await, 1);
     assert_eq!(
         links(&h).await,
@@ -254,7 +289,10 @@ async fn tampered_replayed_and_foreign_callbacks_are_refused() {
     assert_ne!(tampered, callback);
     let reply = get(&h, &tampered, &[("silo_oauth_state", "forged-state")]).await;
     let message = login_error(&reply);
-    assert!(message.contains("expired or was tampered with"), "{message}");
+    assert!(
+        message.contains("expired or was tampered with"),
+        "{message}"
+    );
 
     // The real callback in a browser that did not start the login (login CSRF).
     let reply = get(&h, &callback, &[]).await;
@@ -301,7 +339,10 @@ async fn provider_refusals_and_misconfiguration_end_on_the_login_page() {
 
     let unknown = get(&h, "/auth/login/nope?return_to=/c/a", &[]).await;
     let to = location(&unknown);
-    assert!(to.starts_with("/login?error=unknown") && to.contains("next=%2Fc%2Fa"), "{to}");
+    assert!(
+        to.starts_with("/login?error=unknown") && to.contains("next=%2Fc%2Fa"),
+        "{to}"
+    );
 
     // Only paths on this site are followed after sign-in.
     let reply = login(&h, "ghe", "https://evil.example/").await;
@@ -330,5 +371,8 @@ async fn the_providers_list_feeds_the_login_page() {
         ])
     );
     let none = harness(Vec::new()).await;
-    assert_eq!(get(&none, "/auth/providers", &[]).await.json(), serde_json::json!([]));
+    assert_eq!(
+        get(&none, "/auth/providers", &[]).await.json(),
+        serde_json::json!([])
+    );
 }

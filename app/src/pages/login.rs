@@ -3,8 +3,8 @@
 //! `GET /auth/providers`), or with a user name and an API token (`silo token create <user>`).
 //! Failed institutional sign-ins come back as `/login?error=<message>`, shown here.
 use leptos::prelude::*;
-use serde::Deserialize;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use serde::Deserialize;
 
 use crate::api::session::login;
 use crate::components::PageTitle;

@@ -107,5 +107,4 @@ impl Provider {
             (None, _) => gitlab::complete(self, flow).await,
         }
     }
-
 }

@@ -223,7 +223,9 @@ pub fn problems(providers: &[OAuthProviderSettings]) -> Vec<String> {
             continue;
         };
         if p.client_id.trim().is_empty() {
-            problem("client_id is missing (from the application registered at the provider)".into());
+            problem(
+                "client_id is missing (from the application registered at the provider)".into(),
+            );
         }
         if p.client_secret.trim().is_empty() {
             problem("client_secret is missing".into());
@@ -232,18 +234,40 @@ pub fn problems(providers: &[OAuthProviderSettings]) -> Vec<String> {
             value.then(|| format!("{key} applies only to kind = {kinds}"))
         };
         let misplaced = [
-            only("base_url", !p.base_url.is_empty() && kind.is_oidc(), "github or gitlab"),
-            only("api_url", !p.api_url.is_empty() && kind.is_oidc(), "github or gitlab"),
-            only("issuer_url", !p.issuer_url.is_empty() && kind != OAuthKind::Oidc, "oidc"),
-            only("groups_claim", !p.groups_claim.is_empty() && kind != OAuthKind::Oidc, "oidc"),
-            only("hosted_domain", !p.hosted_domain.is_empty() && kind != OAuthKind::Google, "google"),
+            only(
+                "base_url",
+                !p.base_url.is_empty() && kind.is_oidc(),
+                "github or gitlab",
+            ),
+            only(
+                "api_url",
+                !p.api_url.is_empty() && kind.is_oidc(),
+                "github or gitlab",
+            ),
+            only(
+                "issuer_url",
+                !p.issuer_url.is_empty() && kind != OAuthKind::Oidc,
+                "oidc",
+            ),
+            only(
+                "groups_claim",
+                !p.groups_claim.is_empty() && kind != OAuthKind::Oidc,
+                "oidc",
+            ),
+            only(
+                "hosted_domain",
+                !p.hosted_domain.is_empty() && kind != OAuthKind::Google,
+                "google",
+            ),
         ];
         for text in misplaced.into_iter().flatten() {
             problem(text);
         }
         for (key, value) in [("base_url", &p.base_url), ("api_url", &p.api_url)] {
             if !value.is_empty() && !is_http_url(value) {
-                problem(format!("{key} = {value:?}: expected an http:// or https:// URL"));
+                problem(format!(
+                    "{key} = {value:?}: expected an http:// or https:// URL"
+                ));
             }
         }
         if kind == OAuthKind::Oidc && !is_http_url(&p.issuer_url) {
@@ -252,7 +276,10 @@ pub fn problems(providers: &[OAuthProviderSettings]) -> Vec<String> {
                 p.issuer_url
             ));
         }
-        if p.scopes.iter().any(|s| s.trim().is_empty() || s.contains(' ')) {
+        if p.scopes
+            .iter()
+            .any(|s| s.trim().is_empty() || s.contains(' '))
+        {
             problem("scopes: one scope per string, without spaces".into());
         }
         if kind.is_oidc() && !p.scopes.is_empty() && !p.scopes.iter().any(|s| s == "openid") {

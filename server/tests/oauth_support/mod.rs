@@ -171,7 +171,10 @@ async fn authorize(
             target
                 .query_pairs_mut()
                 .append_pair("error", "access_denied")
-                .append_pair("error_description", "The user has denied your application access.");
+                .append_pair(
+                    "error_description",
+                    "The user has denied your application access.",
+                );
         }
     }
     target.query_pairs_mut().append_pair("state", &get("state"));
@@ -214,8 +217,10 @@ async fn github_user(State(s): State<StandIn>, headers: HeaderMap) -> Response {
         return error(StatusCode::UNAUTHORIZED, "Bad credentials");
     };
     // GitHub shows only the public e-mail here (null when private).
-    Json(json!({"id": p.id, "login": p.login, "name": p.name, "email": Value::Null, "type": "User"}))
-        .into_response()
+    Json(
+        json!({"id": p.id, "login": p.login, "name": p.name, "email": Value::Null, "type": "User"}),
+    )
+    .into_response()
 }
 
 async fn github_emails(State(s): State<StandIn>, headers: HeaderMap) -> Response {
@@ -235,7 +240,11 @@ async fn github_orgs(State(s): State<StandIn>, headers: HeaderMap) -> Response {
     let Some(p) = s.bearer(&headers) else {
         return error(StatusCode::UNAUTHORIZED, "Bad credentials");
     };
-    let orgs: Vec<Value> = p.groups.iter().map(|g| json!({"login": g, "id": 1})).collect();
+    let orgs: Vec<Value> = p
+        .groups
+        .iter()
+        .map(|g| json!({"login": g, "id": 1}))
+        .collect();
     Json(orgs).into_response()
 }
 

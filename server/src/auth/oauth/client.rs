@@ -4,8 +4,7 @@
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
-    TokenUrl,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -27,17 +26,23 @@ pub fn build() -> reqwest::Client {
         .expect("the TLS backend initialises")
 }
 
-type PlainClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type PlainClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 fn plain(p: &Provider, authorize: &str, token: &str) -> Result<PlainClient, LoginError> {
-    let bad = |what: &str| LoginError::new(format!("{} is misconfigured ({what})", p.settings.name()));
-    Ok(BasicClient::new(ClientId::new(p.settings.client_id.clone()))
-        .set_client_secret(ClientSecret::new(p.settings.client_secret.clone()))
-        .set_auth_uri(AuthUrl::new(authorize.into()).map_err(|_| bad("authorization URL"))?)
-        .set_token_uri(TokenUrl::new(token.into()).map_err(|_| bad("token URL"))?)
-        .set_redirect_uri(RedirectUrl::new(p.redirect_uri.clone()).map_err(|_| bad("public_url"))?)
-        // GitHub and GitLab both take the client credentials as form fields.
-        .set_auth_type(AuthType::RequestBody))
+    let bad =
+        |what: &str| LoginError::new(format!("{} is misconfigured ({what})", p.settings.name()));
+    Ok(
+        BasicClient::new(ClientId::new(p.settings.client_id.clone()))
+            .set_client_secret(ClientSecret::new(p.settings.client_secret.clone()))
+            .set_auth_uri(AuthUrl::new(authorize.into()).map_err(|_| bad("authorization URL"))?)
+            .set_token_uri(TokenUrl::new(token.into()).map_err(|_| bad("token URL"))?)
+            .set_redirect_uri(
+                RedirectUrl::new(p.redirect_uri.clone()).map_err(|_| bad("public_url"))?,
+            )
+            // GitHub and GitLab both take the client credentials as form fields.
+            .set_auth_type(AuthType::RequestBody),
+    )
 }
 
 /// The authorization URL of a plain OAuth 2 provider (GitHub, GitLab).
@@ -96,7 +101,10 @@ pub async fn get_json<T: DeserializeOwned>(
 ) -> Result<T, LoginError> {
     let failed = |what: String| {
         tracing::warn!(provider = %p.settings.id, url, "{what}");
-        LoginError::new(format!("could not read your account from {} ({what})", p.settings.name()))
+        LoginError::new(format!(
+            "could not read your account from {} ({what})",
+            p.settings.name()
+        ))
     };
     let response = p
         .http

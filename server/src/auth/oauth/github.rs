@@ -62,8 +62,13 @@ pub async fn complete(p: &Provider, flow: FlowSecrets<'_>) -> Result<ExternalPro
         .unwrap_or_default();
     let (email, email_verified) = choose_email(&emails, user.email.as_deref());
     let groups = if p.settings.wants_groups() {
-        let orgs: Vec<Org> =
-            get_json(p, &format!("{api}/user/orgs?per_page=100"), &access, MEDIA_TYPE).await?;
+        let orgs: Vec<Org> = get_json(
+            p,
+            &format!("{api}/user/orgs?per_page=100"),
+            &access,
+            MEDIA_TYPE,
+        )
+        .await?;
         orgs.into_iter().map(|o| o.login).collect()
     } else {
         Vec::new()
@@ -112,7 +117,10 @@ mod tests {
             email("main@example.org", true, true),
             email("new@example.org", false, false),
         ];
-        assert_eq!(choose_email(&emails, None), ("main@example.org".into(), true));
+        assert_eq!(
+            choose_email(&emails, None),
+            ("main@example.org".into(), true)
+        );
         let unverified = [email("main@example.org", true, false)];
         assert_eq!(
             choose_email(&unverified, Some("pub@example.org")),

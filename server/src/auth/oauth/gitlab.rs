@@ -11,7 +11,10 @@ const MEDIA_TYPE: &str = "application/json";
 
 fn endpoints(p: &Provider) -> (String, String) {
     let web = p.settings.web_base();
-    (format!("{web}/oauth/authorize"), format!("{web}/oauth/token"))
+    (
+        format!("{web}/oauth/authorize"),
+        format!("{web}/oauth/token"),
+    )
 }
 
 pub fn authorize_url(

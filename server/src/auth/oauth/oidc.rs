@@ -149,9 +149,7 @@ pub async fn complete(
         }
     };
     if let Some(expected) = claims.access_token_hash() {
-        let algorithm = id_token
-            .signing_alg()
-            .map_err(|e| refused(e.to_string()))?;
+        let algorithm = id_token.signing_alg().map_err(|e| refused(e.to_string()))?;
         let key = id_token
             .signing_key(&verifier)
             .map_err(|e| refused(e.to_string()))?;
@@ -165,9 +163,17 @@ pub async fn complete(
     let mut raw = payload(&id_token.to_string()).unwrap_or_default();
     let subject = claims.subject().as_str().to_string();
     if let Some(url) = metadata.userinfo_endpoint() {
-        let info: Value = get_json(p, url.as_str(), answer.access_token().secret(), "application/json").await?;
+        let info: Value = get_json(
+            p,
+            url.as_str(),
+            answer.access_token().secret(),
+            "application/json",
+        )
+        .await?;
         let Value::Object(info) = info else {
-            return Err(LoginError::new("the provider's userinfo answer is not a JSON object"));
+            return Err(LoginError::new(
+                "the provider's userinfo answer is not a JSON object",
+            ));
         };
         if info.get("sub").and_then(Value::as_str) != Some(subject.as_str()) {
             return Err(refused("userinfo is about another subject".into()));
@@ -198,7 +204,14 @@ fn profile(
     subject: String,
     claims: &Map<String, Value>,
 ) -> Result<ExternalProfile, LoginError> {
-    let text = |key: &str| claims.get(key).and_then(Value::as_str).unwrap_or("").trim().to_string();
+    let text = |key: &str| {
+        claims
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
     let email = text("email");
     if p.settings.kind() == OAuthKind::Google && !p.settings.hosted_domain.is_empty() {
         let hd = text("hd");
@@ -215,10 +228,14 @@ fn profile(
         Some(Value::String(s)) => s == "true",
         _ => false,
     };
-    let username = [text("preferred_username"), local_part(&email), subject.clone()]
-        .into_iter()
-        .find(|s| !s.is_empty())
-        .unwrap_or_default();
+    let username = [
+        text("preferred_username"),
+        local_part(&email),
+        subject.clone(),
+    ]
+    .into_iter()
+    .find(|s| !s.is_empty())
+    .unwrap_or_default();
     let realname = match text("name") {
         name if !name.is_empty() => name,
         _ => format!("{} {}", text("given_name"), text("family_name"))

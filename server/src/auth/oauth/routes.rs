@@ -86,7 +86,7 @@ async fn login(
 ) -> Response {
     let return_to = local_path(query.return_to.as_deref());
     let Some(provider) = providers.get(&id) else {
-        return to_login_page(&state, "unknown sign-in provider", &return_to);
+        return to_login_page("unknown sign-in provider", &return_to);
     };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let nonce = if provider.settings.kind().is_oidc() {
@@ -102,7 +102,7 @@ async fn login(
         Ok(flow_state) => flow_state,
         Err(err) => {
             tracing::error!(error = %err, "cannot start a login flow");
-            return to_login_page(&state, "sign-in is unavailable; try again later", &return_to);
+            return to_login_page("sign-in is unavailable; try again later", &return_to);
         }
     };
     match provider.authorize_url(&flow_state, challenge, &nonce).await {
@@ -110,7 +110,7 @@ async fn login(
             let cookie = state_cookie(&state, &flow_state, STATE_COOKIE_SECS);
             redirect(&url, &[cookie])
         }
-        Err(err) => to_login_page(&state, &err.0, &return_to),
+        Err(err) => to_login_page(&err.0, &return_to),
     }
 }
 
@@ -120,6 +120,8 @@ struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// RFC 9207: the issuer of the answer, sent by OpenID providers that support it.
+    iss: Option<String>,
 }
 
 async fn callback(
@@ -131,7 +133,7 @@ async fn callback(
 ) -> Response {
     match finish(&state, &providers, &id, query, &headers).await {
         Ok(response) => response,
-        Err(err) => to_login_page(&state, &err.0, "/"),
+        Err(err) => to_login_page(&err.0, "/"),
     }
 }
 
@@ -157,6 +159,13 @@ async fn finish(
         .finish_login_flow(id, &flow_state)
         .await
         .map_err(|err| domain_refusal(&err))?;
+    if let (Some(iss), true) = (&query.iss, provider.settings.kind().is_oidc()) {
+        if iss.trim_end_matches('/') != provider.settings.issuer() {
+            return Err(LoginError::new(
+                "the sign-in answer came from another issuer (mix-up); please start again",
+            ));
+        }
+    }
     if let Some(error) = query.error {
         let detail = query.error_description.unwrap_or(error);
         return Err(LoginError::new(format!(
@@ -189,8 +198,7 @@ async fn finish(
         }
     }
     let max_age = (created.expires_at - chrono::Utc::now()).num_seconds();
-    let session =
-        app::context::session_cookie::set(&created.secret, max_age, secure(state));
+    let session = app::context::session_cookie::set(&created.secret, max_age, secure(state));
     let target = local_path(Some(&flow.return_to));
     Ok(redirect(&target, &[session, state_cookie(state, "", 0)]))
 }
@@ -261,14 +269,16 @@ fn redirect(location: &str, cookies: &[String]) -> Response {
 }
 
 /// 303 to the login page with the message (and the page the person wanted).
-fn to_login_page(state: &AppState, message: &str, return_to: &str) -> Response {
+fn to_login_page(message: &str, return_to: &str) -> Response {
     let mut url = url::Url::parse("http://silo.invalid/login").expect("static URL");
     url.query_pairs_mut().append_pair("error", message);
     if return_to != "/" {
         url.query_pairs_mut().append_pair("next", return_to);
     }
     let location = format!("/login?{}", url.query().unwrap_or_default());
-    redirect(&location, &[state_cookie(state, "", 0)])
+    // The state cookie stays: a forged callback must not spoil the genuine one still on its
+    // way; it expires with the flow.
+    redirect(&location, &[])
 }
 
 #[cfg(test)]
@@ -278,7 +288,13 @@ mod tests {
     #[test]
     fn return_to_stays_on_this_site() {
         assert_eq!(local_path(Some("/c/alice/x?tab=2")), "/c/alice/x?tab=2");
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "", "x"] {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+            "x",
+        ] {
             assert_eq!(local_path(Some(bad)), "/", "{bad}");
         }
         assert_eq!(local_path(Some("/a\r\nSet-Cookie: x")), "/");
