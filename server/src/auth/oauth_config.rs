@@ -387,6 +387,34 @@ mod tests {
     }
 
     #[test]
+    fn tables_parse_from_toml() {
+        let auth: crate::auth::AuthSettings = toml::from_str(
+            r#"
+            [[oauth]]
+            id = "github"
+            kind = "github"
+            client_id = "a"
+            client_secret = "b"
+
+            [[oauth]]
+            id = "dex"
+            kind = "oidc"
+            issuer_url = "https://dex.example.edu/dex"
+            client_id = "silo"
+            client_secret = "c"
+            scopes = ["openid", "groups"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(auth.oauth.len(), 2);
+        assert_eq!(auth.oauth[1].kind, Some(OAuthKind::Oidc));
+        assert!(problems(&auth.oauth).is_empty());
+        let typo =
+            toml::from_str::<crate::auth::AuthSettings>("[[oauth]]\nid = \"x\"\nkind = \"gitlub\"");
+        assert!(typo.unwrap_err().to_string().contains("gitlub"));
+    }
+
+    #[test]
     fn secrets_stay_out_of_printouts() {
         let p = provider("gh", OAuthKind::Github);
         let shown = toml::to_string(&p).unwrap();
