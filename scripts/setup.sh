@@ -4,8 +4,8 @@
 #
 #   scripts/setup.sh          build + run needs (Rust wasm target, wasm-bindgen, Trunk, wasm-opt)
 #   scripts/setup.sh --test   also the test needs (Go + Apptainer's library client, siftool,
-#                             Chromium, Playwright, GnuPG with dirmngr, the sregistry client
-#                             in ~/.cache/silo-venv)
+#                             Chromium, Playwright, GnuPG with dirmngr, OpenLDAP slapd and
+#                             ldap-utils, the sregistry client in ~/.cache/silo-venv)
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
@@ -23,7 +23,8 @@ apt_packages=(curl pkg-config)
 if ((want_test)); then
 	apt_packages+=(golang-go golang-github-apptainer-container-library-client-dev
 		golang-github-sylabs-sif-dev siftool chromium gnupg dirmngr python3-venv skopeo
-		golang-github-apptainer-container-key-client-dev)
+		golang-github-apptainer-container-key-client-dev
+		slapd ldap-utils)   # server/tests/ldap_login.rs starts its own slapd (not the service)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -272,7 +272,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%listen, %public, "silo is ready");
-    axum::serve(listener, crate::router::app(state))
+    // The peer address feeds the login rate limit (`auth/rate_limit.rs`).
+    let app =
+        crate::router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             stop_streams.cancel();

@@ -247,6 +247,10 @@ impl Config {
             );
         }
         problems.extend(crate::auth::oauth_config::problems(&self.auth.oauth));
+        if let Some(ldap) = &self.auth.ldap {
+            problems.extend(ldap.problems());
+        }
+        problems.extend(self.auth.rate_limit.problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -288,7 +292,10 @@ impl Config {
 }
 
 fn known_env_names() -> Vec<String> {
-    let value = serde_json::to_value(Config::default()).expect("config serialises");
+    let mut value = serde_json::to_value(Config::default()).expect("config serialises");
+    // `[auth.ldap]` is absent by default; its keys are settings all the same.
+    value["auth"]["ldap"] = serde_json::to_value(crate::auth::ldap_config::LdapSettings::default())
+        .expect("LDAP settings serialise");
     let mut names = Vec::new();
     collect_env_names(&value, ENV_PREFIX.to_string(), &mut names);
     names
@@ -387,5 +394,7 @@ mod tests {
         let names = known_env_names();
         assert!(names.contains(&"SILO_BRANDING__HELP_EMAIL".to_string()));
         assert!(names.contains(&"SILO_DATA_DIR".to_string()));
+        assert!(names.contains(&"SILO_AUTH__LDAP__BIND_PASSWORD".to_string()));
+        assert!(names.contains(&"SILO_AUTH__RATE_LIMIT__CLIENT_IP_HEADER".to_string()));
     }
 }

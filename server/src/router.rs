@@ -24,6 +24,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/events", get(crate::events::stream))
         .merge(crate::web_upload::routes())
         .merge(crate::auth::oauth::routes::routes(&state))
+        .merge(crate::auth::ldap_login::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)
@@ -48,7 +49,8 @@ async fn server_function(
     request: Request<Body>,
 ) -> axum::response::Response {
     let path = request.uri().path();
-    let always_same_origin = path.ends_with("/login") || path.ends_with("/logout");
+    let token_login = path.ends_with("/login");
+    let always_same_origin = token_login || path.ends_with("/logout");
     let caller =
         match crate::session::web_caller(&state, request.headers(), always_same_origin).await {
             Ok(caller) => caller,
@@ -70,9 +72,19 @@ async fn server_function(
         session_secret: caller.session_secret,
         session_limits: state.config.web.session_limits(),
     };
-    leptos_axum::handle_server_fns_with_context(move || provide_context(context.clone()), request)
+    let run = |request| async move {
+        leptos_axum::handle_server_fns_with_context(
+            move || provide_context(context.clone()),
+            request,
+        )
         .await
         .into_response()
+    };
+    if token_login {
+        // Signing in with a token counts against the login rate limit.
+        return crate::auth::login_limits::limit_token_login(&state, request, run).await;
+    }
+    run(request).await
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise (for load balancers and

@@ -13,16 +13,22 @@ pub struct AppState {
     /// Cancelled when the server shuts down, so long-lived responses (`/api/events`) end
     /// and graceful shutdown does not wait for them.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Failed sign-ins counted per user name and client (`[auth.rate_limit]`).
+    pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
 }
 
 impl AppState {
     pub fn new(registry: Registry, config: Config) -> Self {
         let public_url: Arc<str> = config.public_url().into();
+        let login_limiter = Arc::new(crate::auth::rate_limit::LoginLimiter::new(
+            config.auth.rate_limit.clone(),
+        ));
         AppState {
             registry,
             config: Arc::new(config),
             public_url,
             shutdown: tokio_util::sync::CancellationToken::new(),
+            login_limiter,
         }
     }
 

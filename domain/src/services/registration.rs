@@ -43,7 +43,7 @@ impl RegistrationSettings {
             RegistrationMode::Restricted => {
                 let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
                 let by_domain = email_verified
-                    && domain.is_some_and(|d| self.email_domains.iter().any(|a| *a == d));
+                    && domain.is_some_and(|d| self.email_domains.contains(&d));
                 let by_group = groups.iter().any(|g| self.groups.contains(g));
                 by_domain || by_group
             }

@@ -186,7 +186,8 @@ impl Registry {
         Ok(result.rows_affected)
     }
 
-    async fn audit_failed_login(&self, username: &str) -> Result<()> {
+    /// Records a failed sign-in of any backend (token, LDAP) in the audit log.
+    pub async fn audit_failed_login(&self, username: &str) -> Result<()> {
         let name: String = username.chars().take(AUDIT_NAME_MAX).collect();
         self.audit(None, "login_failed", &format!("user:{name}"))
             .await

@@ -2,9 +2,13 @@
 //! OIDC issuer) and direct LDAP bind. Each backend turns a successful login into a
 //! [`silo_domain::services::ExternalProfile`]; the domain links it to an account (by provider
 //! and subject), applies the registration rules and opens the browser session.
+pub mod ldap;
 pub mod ldap_config;
 pub mod oauth;
+pub mod ldap_login;
+pub mod login_limits;
 pub mod oauth_config;
+pub mod rate_limit;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,4 +20,6 @@ pub struct AuthSettings {
     pub oauth: Vec<oauth_config::OAuthProviderSettings>,
     /// `[auth.ldap]`: direct LDAP bind, for sites with only a directory.
     pub ldap: Option<ldap_config::LdapSettings>,
+    /// `[auth.rate_limit]`: failed sign-ins tolerated per user name and per client.
+    pub rate_limit: rate_limit::LoginRateLimitSettings,
 }
