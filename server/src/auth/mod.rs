@@ -4,9 +4,9 @@
 //! and subject), applies the registration rules and opens the browser session.
 pub mod ldap;
 pub mod ldap_config;
-pub mod oauth;
 pub mod ldap_login;
 pub mod login_limits;
+pub mod oauth;
 pub mod oauth_config;
 pub mod rate_limit;
 
