@@ -82,6 +82,8 @@ impl Registry {
 
     /// An image by id, for the actor allowed to write into it (uploads, tagging).
     pub async fn image_for_write(&self, actor: &Actor, image_id: i64) -> Result<ImageView> {
+        // Writes ask for credentials first, before saying anything about what exists.
+        actor.require_user()?;
         let not_found = || DomainError::not_found(format!("image {image_id}"));
         let image = image::Entity::find_by_id(image_id)
             .one(&self.db)
@@ -104,6 +106,7 @@ impl Registry {
         sha256: &Sha256Hex,
         description: &str,
     ) -> Result<ImageView> {
+        actor.require_user()?;
         let owner = self.container_by_id(actor, container_id).await?;
         let principal = actor.require_push(&owner.entity, &owner.collection)?;
         let existing = image::Entity::find()
@@ -248,6 +251,7 @@ impl Registry {
         reference: &ImageRef,
         arch: Option<&str>,
     ) -> Result<ImageView> {
+        actor.require_user()?;
         let view = self.image(actor, reference, arch).await?;
         actor.require_manage(&view.owner.entity, &view.owner.collection)?;
         let txn = self.db.begin().await?;

@@ -205,6 +205,7 @@ impl Registry {
         new: NewContainer,
     ) -> Result<ContainerView> {
         validate_segment("container", &new.name)?;
+        actor.require_user()?;
         let not_found = || DomainError::not_found(format!("collection {}", new.collection_id));
         let collection = collection::Entity::find_by_id(new.collection_id)
             .one(&self.db)
@@ -276,26 +277,47 @@ impl Registry {
             .await?)
     }
 
-    /// Bytes stored in an entity's images (uploaded ones only).
+    /// Bytes stored in an entity's images (uploaded ones only), private collections
+    /// included: the figure its quota counts, for those allowed to push into it.
     pub async fn entity_usage(&self, entity_id: i64) -> Result<i64> {
-        let containers_of_entity = Query::select()
+        let of_entity = Query::select()
+            .column(collection::Column::Id)
+            .from(collection::Entity)
+            .and_where(Expr::col(collection::Column::EntityId).eq(entity_id))
+            .to_owned();
+        self.usage_of_collections(of_entity).await
+    }
+
+    /// Bytes stored in the entity's collections the actor may read: what an entity's public
+    /// description may show without revealing the size of private collections.
+    pub async fn readable_entity_usage(
+        &self,
+        actor: &Actor,
+        entity: &entity::Model,
+    ) -> Result<i64> {
+        let ids = self.visible_collection_ids(actor, entity).await?;
+        let readable = Query::select()
+            .column(collection::Column::Id)
+            .from(collection::Entity)
+            .and_where(Expr::col(collection::Column::Id).is_in(ids))
+            .to_owned();
+        self.usage_of_collections(readable).await
+    }
+
+    async fn usage_of_collections(
+        &self,
+        collection_ids: sea_orm::sea_query::SelectStatement,
+    ) -> Result<i64> {
+        let containers = Query::select()
             .column(container::Column::Id)
             .from(container::Entity)
-            .and_where(
-                Expr::col(container::Column::CollectionId).in_subquery(
-                    Query::select()
-                        .column(collection::Column::Id)
-                        .from(collection::Entity)
-                        .and_where(Expr::col(collection::Column::EntityId).eq(entity_id))
-                        .to_owned(),
-                ),
-            )
+            .and_where(Expr::col(container::Column::CollectionId).in_subquery(collection_ids))
             .to_owned();
         let sizes: Vec<i64> = image::Entity::find()
             .select_only()
             .column(image::Column::Size)
             .filter(image::Column::Uploaded.eq(true))
-            .filter(image::Column::ContainerId.in_subquery(containers_of_entity))
+            .filter(image::Column::ContainerId.in_subquery(containers))
             .into_tuple()
             .all(&self.db)
             .await?;

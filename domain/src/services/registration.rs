@@ -42,8 +42,8 @@ impl RegistrationSettings {
             RegistrationMode::Closed => false,
             RegistrationMode::Restricted => {
                 let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
-                let by_domain = email_verified
-                    && domain.is_some_and(|d| self.email_domains.contains(&d));
+                let by_domain =
+                    email_verified && domain.is_some_and(|d| self.email_domains.contains(&d));
                 let by_group = groups.iter().any(|g| self.groups.contains(g));
                 by_domain || by_group
             }

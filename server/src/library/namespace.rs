@@ -19,7 +19,10 @@ pub async fn get_entity(
         .visible_collection_ids(&actor, &entity)
         .await?;
     let mut body = wire::Entity::from_model(&entity, ids);
-    body.size = state.registry.entity_usage(entity.id).await?;
+    body.size = state
+        .registry
+        .readable_entity_usage(&actor, &entity)
+        .await?;
     Ok(data(body))
 }
 

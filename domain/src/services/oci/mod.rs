@@ -219,6 +219,16 @@ impl Registry {
         }
     }
 
+    /// Whether the actor could delete from the existing repository `path` (owners): for
+    /// registry token grants.
+    pub(crate) async fn oci_may_delete(&self, actor: &Actor, path: &ContainerPath) -> Result<bool> {
+        match self.container(actor, path).await {
+            Ok(view) => Ok(actor.require_manage(&view.entity, &view.collection).is_ok()),
+            Err(DomainError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The size of a blob reachable from a repository: linked to it, a library image of
     /// its container, or the empty config.
     pub(crate) async fn oci_blob_in_repo(

@@ -87,7 +87,7 @@ impl TokenClaims {
 impl Registry {
     /// Issues a token granting what the policy allows of `requests`: pull on any valid
     /// repository name (reads are checked again, and private repositories hidden, on every
-    /// request), push and delete where the actor may write.
+    /// request), push where the actor may push, delete where they may delete (owners).
     pub async fn issue_registry_token(
         &self,
         actor: &Actor,
@@ -99,12 +99,15 @@ impl Registry {
                 continue;
             };
             let may_push = self.oci_may_push(actor, &path).await?;
+            let may_delete = request.actions.iter().any(|a| a == "delete")
+                && self.oci_may_delete(actor, &path).await?;
             let actions: Vec<String> = request
                 .actions
                 .iter()
                 .filter(|a| match a.as_str() {
                     "pull" => true,
-                    "push" | "delete" => may_push,
+                    "push" => may_push,
+                    "delete" => may_delete,
                     _ => false,
                 })
                 .cloned()
