@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-oci test-e2e fmt bench fuzz clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-oci test-e2e test-oauth fmt bench fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ setup: ## install the build tools (idempotent)
 setup-test: ## install the build and test tools (idempotent)
 	@scripts/setup.sh --test
 
-test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-e2e ## every check and test, on SQLite and PostgreSQL
+test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-e2e test-oauth ## every check and test, on SQLite and PostgreSQL
 	@echo "make test: all suites passed"
 
 openapi: ## regenerate docs/openapi.json (the REST API's OpenAPI document) from the code
@@ -93,6 +93,14 @@ test-oci: ## oras-py and skopeo against a running silo (SQLite, then PostgreSQL)
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server
 	SPA_EMBEDDED=1 end2end/run-spa.sh $(SILO_DEBUG)
+
+test-oauth: ## OpenID Connect sign-in in Chromium against a real OpenID provider (npm oidc-provider, installed by npm ci) on loopback, SQLite then PostgreSQL
+	cargo build -p server
+	SPA_EMBEDDED=1 end2end/run-oauth.sh $(SILO_DEBUG)
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
+		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OAUTH_SILO_PORT=18613 OAUTH_OIDC_PORT=18612 SPA_EMBEDDED=1 end2end/run-oauth.sh $(SILO_DEBUG); \
+	elif [ "$$CI" = true ]; then exit 1; fi
 
 FUZZ_SECONDS ?= 60
 fuzz: ## fuzz the SIF parser for FUZZ_SECONDS (default 60) with cargo-fuzz (not part of make test)

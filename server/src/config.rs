@@ -246,6 +246,7 @@ impl Config {
                     .to_string(),
             );
         }
+        problems.extend(crate::auth::oauth_config::problems(&self.auth.oauth));
         if let Some(ldap) = &self.auth.ldap {
             problems.extend(ldap.problems());
         }

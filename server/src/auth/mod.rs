@@ -6,6 +6,7 @@ pub mod ldap;
 pub mod ldap_config;
 pub mod ldap_login;
 pub mod login_limits;
+pub mod oauth;
 pub mod oauth_config;
 pub mod rate_limit;
 
