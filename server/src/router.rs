@@ -23,6 +23,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::oci::routes())
         .route("/api/events", get(crate::events::stream))
         .merge(crate::web_upload::routes())
+        .merge(crate::share::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

@@ -66,6 +66,7 @@ pub async fn get_container(
 pub mod server;
 pub mod session;
 pub mod stars;
+pub mod tokens;
 pub mod treemap;
 
 mod usage;

@@ -214,6 +214,18 @@ impl Registry {
         Ok((actor, view))
     }
 
+    /// When the share link behind a [`Actor::Share`] ends.
+    pub async fn share_link_expiry(&self, actor: &Actor) -> Result<DateTime<Utc>> {
+        let Actor::Share(grant) = actor else {
+            return Err(DomainError::not_found(SHARE_GONE));
+        };
+        share_link::Entity::find_by_id(grant.link_id)
+            .one(&self.db)
+            .await?
+            .map(|l| l.expires_at)
+            .ok_or_else(|| DomainError::not_found(SHARE_GONE))
+    }
+
     async fn share_link_info(&self, link: share_link::Model) -> Result<ShareLinkInfo> {
         let created_by = crate::entities::user::Entity::find_by_id(link.created_by)
             .one(&self.db)
