@@ -2,6 +2,7 @@
 mod collection;
 mod collections;
 mod container;
+mod container_share;
 mod container_sif;
 mod container_versions;
 mod entity;
@@ -9,7 +10,9 @@ mod home;
 mod home_highlights;
 mod info;
 mod login;
+mod share;
 mod stats;
+mod tokens;
 mod upload;
 
 pub use collection::CollectionPage;
@@ -19,5 +22,7 @@ pub use entity::{EntityLink, EntityPage};
 pub use home::HomePage;
 pub use info::{AboutPage, TermsPage, ToolsPage};
 pub use login::LoginPage;
+pub use share::SharePage;
 pub use stats::StatsPage;
+pub use tokens::TokensPage;
 pub use upload::UploadPage;
