@@ -133,12 +133,22 @@ test.describe('Tokens page and share links', () => {
     await theirs.goto(url);
     await appReady(theirs);
     await expect(theirs.locator('[data-testid="shared-path"]')).toContainText(privateContainer);
-    const download = theirs.locator('[data-testid="shared-tag"]').first().locator('[data-testid="share-download"]');
-    const href = (await download.getAttribute('href')) || '';
-    expect(href).toContain('/download?tag=');
+    const firstTag = theirs.locator('[data-testid="shared-tag"]').first();
+    const tag = (await firstTag.getAttribute('data-tag')) || '';
+    const href = (await firstTag.locator('[data-testid="share-download"]').getAttribute('href')) || '';
+    expect(href).toContain(`/download?tag=${tag}`);
     const bytes = await theirs.request.get(href);
     expect(bytes.status()).toBe(200);
-    expect((await bytes.body()).subarray(0, 10).toString('latin1')).toContain('#!');
+    // The same bytes the owner pulls through the library API.
+    const owners = await theirs.request.get(`/v1/imagefile/${privateContainer}:${tag}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(owners.status()).toBe(200);
+    const got = await bytes.body();
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.equals(await owners.body())).toBeTruthy();
+    // Without the link the stranger sees nothing.
+    expect((await theirs.request.get(`/v1/imagefile/${privateContainer}:${tag}`)).status()).toBe(404);
 
     await panel.locator('[data-testid="revoke-share"]').first().click();
     await panel.locator('[data-testid="confirm-revoke-share"]').click();

@@ -11,7 +11,8 @@ use crate::model::tokens::SharedData;
 #[component]
 pub fn SharePage() -> impl IntoView {
     let params = use_params_map();
-    let data = LocalResource::new(move || get_shared(params.read().get("secret").unwrap_or_default()));
+    let data =
+        LocalResource::new(move || get_shared(params.read().get("secret").unwrap_or_default()));
     view! {
         <PageTitle text="Shared container" />
         <Transition fallback=|| view! { <Loading what="the shared container" /> }>

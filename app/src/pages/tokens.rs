@@ -8,9 +8,9 @@ use leptos_router::NavigateOptions;
 
 use crate::api::tokens::{create_token, get_tokens, revoke_token};
 use crate::components::{use_site, Badge, Command, ErrorView, Loading, PageTitle, Time};
+use crate::error::SiloError;
 use crate::model::tokens::{TokenCreatedData, TokenRow, TokensData, TOKEN_EXPIRY_CHOICES};
 use crate::model::SiteInfo;
-use crate::error::SiloError;
 
 /// Where signed-out visitors go.
 pub const TOKENS_LOGIN: &str = "/login?return_to=/auth/tokens";
@@ -84,7 +84,10 @@ fn CreateTokenForm(
     let default_scope = if data.scopes.iter().any(|s| s == "push") {
         "push".to_string()
     } else {
-        data.scopes.first().cloned().unwrap_or_else(|| "read".into())
+        data.scopes
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "read".into())
     };
     let scope = RwSignal::new(default_scope);
     let expiry = RwSignal::new("90".to_string());
@@ -95,7 +98,9 @@ fn CreateTokenForm(
         ev.prevent_default();
         let name = label.get_untracked();
         if name.trim().is_empty() {
-            error.set(Some("Give the token a label, for example the machine it is for.".into()));
+            error.set(Some(
+                "Give the token a label, for example the machine it is for.".into(),
+            ));
             return;
         }
         let expires = match expiry.get_untracked().as_str() {
