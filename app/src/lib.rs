@@ -23,8 +23,8 @@ pub mod treemap;
 use components::{Footer, Header, NotFound, Site};
 use pages::{
     AboutPage, AdminAuditPage, AdminPage, AdminSettingsPage, AdminUsersPage, CollectionPage,
-    CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage, StatsPage, TermsPage,
-    ToolsPage, UploadPage,
+    CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage, SharePage, StatsPage,
+    TermsPage, TokensPage, ToolsPage, UploadPage,
 };
 use search::SearchPage;
 
@@ -51,6 +51,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/tools") view=ToolsPage />
                         <Route path=path!("/terms") view=TermsPage />
                         <Route path=path!("/login") view=LoginPage />
+                        <Route path=path!("/auth/tokens") view=TokensPage />
+                        <Route path=path!("/share/:secret") view=SharePage />
                         <Route path=path!("/images/upload") view=UploadPage />
                         <Route path=path!("/stats") view=StatsPage />
                         <Route path=path!("/admin") view=AdminPage />

@@ -63,6 +63,7 @@ pub fn AccountNav() -> impl IntoView {
                 {user.is_admin.then(|| view! {
                     <A href="/admin" attr:data-testid="admin-link">"Admin"</A>
                 })}
+                <A href="/auth/tokens" attr:data-testid="tokens-link">"Tokens"</A>
                 <span class="account-name" data-testid="signed-in-user" title="Signed in">
                     {user.username.clone()}
                 </span>

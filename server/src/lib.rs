@@ -11,6 +11,7 @@ pub mod rest;
 pub mod router;
 pub mod secret_key;
 pub mod session;
+pub mod share;
 pub mod shub;
 pub mod spa;
 pub mod sregistry;

@@ -25,6 +25,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web_upload::routes())
         .merge(crate::auth::oauth::routes::routes(&state))
         .merge(crate::auth::ldap_login::routes())
+        .merge(crate::share::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
         .fallback(spa::serve)

@@ -10,7 +10,8 @@
 //! JSON object with `image` (an absolute, credential-free download URL), `name`, `tag`,
 //! `version` and `commit` (both the sha256 hex: the shub client's cache key), plus the
 //! sregistry fields (`collection`, `id`, …). Private images are served only to a signed or
-//! bearer-authenticated reader.
+//! bearer-authenticated reader, or through a share link: `shub://host/share/<secret>`
+//! (`GET /api/container/share/<secret>:tag`, see `crate::share`).
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -32,6 +33,9 @@ pub async fn manifest(
     Path(reference): Path<String>,
     headers: HeaderMap,
 ) -> SregistryResult<Response> {
+    if let Some(shared) = crate::share::shub_share_name(&reference) {
+        return crate::share::shub_manifest(&state, shared).await;
+    }
     let reference = LegacyRef::parse(&reference)?;
     let signed = headers
         .get(header::AUTHORIZATION)
@@ -108,7 +112,7 @@ async fn find(
     }
 }
 
-async fn render(
+pub(crate) async fn render(
     state: &AppState,
     actor: &Actor,
     reference: &LegacyRef,

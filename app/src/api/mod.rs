@@ -69,6 +69,7 @@ pub mod admin;
 pub mod server;
 pub mod session;
 pub mod stars;
+pub mod tokens;
 pub mod treemap;
 
 mod usage;

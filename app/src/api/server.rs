@@ -279,6 +279,7 @@ pub fn container_data(page: services::ContainerPage) -> ContainerData {
         updated_at: timestamp(view.container.updated_at),
         tags,
         images,
+        can_manage: page.can_manage,
     }
 }
 

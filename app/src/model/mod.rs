@@ -12,6 +12,7 @@ pub use search::{SearchHit, SearchHitKind, SearchResults};
 pub mod admin;
 pub mod session;
 pub mod stars;
+pub mod tokens;
 pub mod treemap;
 
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.
@@ -194,6 +195,9 @@ pub struct ContainerData {
     pub tags: Vec<TagInfo>,
     /// Newest first.
     pub images: Vec<ImageInfo>,
+    /// Whether the viewer owns the collection (and may, for example, create share links).
+    #[serde(default)]
+    pub can_manage: bool,
 }
 
 impl ContainerData {

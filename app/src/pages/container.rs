@@ -12,6 +12,7 @@ use crate::model::{ContainerData, ImageInfo, SiteInfo, TagInfo};
 use crate::pull;
 use crate::stars::StarButton;
 
+use super::container_share::SharePanel;
 use super::container_sif::SifSection;
 use super::container_versions::VersionHistory;
 use super::EntityLink;
@@ -185,6 +186,9 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         />
     };
     let usage_path = container.path();
+    let share_panel = data
+        .can_manage
+        .then(|| view! { <SharePanel container=container.clone() /> });
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <A href="/collections">"Collections"</A>
@@ -219,6 +223,7 @@ fn ContainerBody(data: ContainerData, site: SiteInfo) -> impl IntoView {
         <UsagePanel path=usage_path />
         {images_section}
         {readme}
+        {share_panel}
     }
 }
 

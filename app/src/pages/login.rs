@@ -10,7 +10,7 @@ use crate::api::session::login;
 use crate::components::PageTitle;
 use crate::session::use_viewer;
 
-/// Where to go after signing in: a local path from `?next=`, else home.
+/// Where to go after signing in: a local path from `?return_to=` (or `?next=`), else home.
 fn local_target(next: Option<String>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
         .unwrap_or_else(|| "/".into())
@@ -84,7 +84,10 @@ pub fn LoginPage() -> impl IntoView {
     let returned_error = move || query.read().get("error").filter(|e| !e.trim().is_empty());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let next = local_target(query.read_untracked().get("next"));
+        let next = {
+            let query = query.read_untracked();
+            local_target(query.get("return_to").or_else(|| query.get("next")))
+        };
         let navigate = navigate.clone();
         let (name, secret) = (username.get_untracked(), token.get_untracked());
         if name.trim().is_empty() || secret.trim().is_empty() {

@@ -10,7 +10,7 @@ use crate::error::{DomainError, Result};
 use crate::names::validate_segment;
 use crate::policy::{Actor, Scope};
 
-const TOKEN_PREFIX: &str = "silo_";
+pub(crate) const TOKEN_PREFIX: &str = "silo_";
 /// A token's `last_used_at` is written at most this often, to keep reads free of writes.
 const LAST_USED_GRANULARITY_SECS: i64 = 60;
 
@@ -120,11 +120,18 @@ impl Registry {
     }
 
     /// Turns a bearer secret into an actor. Unknown, revoked and expired tokens, and tokens of
-    /// disabled accounts, are refused with `Unauthenticated`.
+    /// disabled accounts, are refused with `Unauthenticated`. A live share link's secret
+    /// stands for its [`Actor::Share`] (which may read one container, nothing more).
     pub async fn authenticate(&self, secret: &str) -> Result<Actor> {
         let secret = secret.trim();
         if secret.is_empty() || secret.len() > 4096 {
             return Err(DomainError::Unauthenticated);
+        }
+        if super::is_share_secret(secret) {
+            return self
+                .resolve_share(secret)
+                .await
+                .map_err(|_| DomainError::Unauthenticated);
         }
         let Some(token) = api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(hash_token(secret)))

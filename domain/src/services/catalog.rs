@@ -101,6 +101,8 @@ pub struct ContainerPage {
     /// All tags, ordered by arch, then name.
     pub tags: Vec<tag::Model>,
     pub stars: u64,
+    /// Whether the actor owns the collection (deletes, shares): [`Actor::require_manage`].
+    pub can_manage: bool,
 }
 
 /// Per-container totals of uploaded images.
@@ -344,11 +346,13 @@ impl Registry {
                 }
             })
             .collect();
+        let can_manage = actor.require_manage(&view.entity, &view.collection).is_ok();
         Ok(ContainerPage {
             view,
             images,
             tags,
             stars,
+            can_manage,
         })
     }
 }

@@ -29,9 +29,11 @@ mod quotas;
 mod registration;
 mod search;
 mod sessions;
+mod share_links;
 mod sregistry;
 mod stars;
 pub mod stats;
+mod tokens;
 mod transfer;
 mod user_deletion;
 mod web_upload;
@@ -59,8 +61,16 @@ pub use quotas::{human_bytes, QuotaHolder, TeamQuota};
 pub use registration::{RegistrationMode, RegistrationSettings};
 pub use search::SearchHits;
 pub use sessions::{SessionCreated, SessionLimits, LOGIN_REFUSED};
+pub use share_links::{
+    is_share_secret, ShareLinkCreated, ShareLinkInfo, SHARE_LABEL_MAX, SHARE_MAX_DAYS,
+    SHARE_MIN_MINUTES, SHARE_PREFIX,
+};
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
 pub use stars::{StarState, StarTarget};
+pub use tokens::{
+    OwnTokenCreated, OwnTokenRequest, TokenExpiry, TokenInfo, TokenStatus, TOKEN_LABEL_MAX,
+    TOKEN_MAX_DAYS,
+};
 pub use transfer::{Download, UploadTicket};
 pub use user_deletion::{ImagesOnDelete, UserDeleted};
 pub use web_upload::WebUpload;

@@ -150,19 +150,24 @@ impl Registry {
         Ok((entity, collection))
     }
 
-    /// A container the actor may read.
+    /// A container the actor may read ([`Actor::can_read_container`]: readers of its
+    /// collection, or a share link for exactly this container).
     pub async fn container(&self, actor: &Actor, path: &ContainerPath) -> Result<ContainerView> {
         let not_found = || DomainError::not_found(format!("container {path}"));
-        let (entity, collection) = self
-            .collection(actor, &path.entity, &path.collection)
-            .await
-            .map_err(|_| not_found())?;
+        let entity = self.entity(&path.entity).await.map_err(|_| not_found())?;
+        let collection = self
+            .find_collection(entity.id, &path.collection)
+            .await?
+            .ok_or_else(not_found)?;
         let container = container::Entity::find()
             .filter(container::Column::CollectionId.eq(collection.id))
             .filter(container::Column::Name.eq(path.container.as_str()))
             .one(&self.db)
             .await?
             .ok_or_else(not_found)?;
+        if !actor.can_read_container(&entity, &collection, container.id) {
+            return Err(not_found());
+        }
         Ok(ContainerView {
             entity,
             collection,
@@ -170,10 +175,10 @@ impl Registry {
         })
     }
 
-    /// A container by id, if the actor may read it.
+    /// A container by id, if the actor may read it (as for [`Registry::container`]).
     pub async fn container_by_id(&self, actor: &Actor, id: i64) -> Result<ContainerView> {
         let view = self.load_container_view(id).await?;
-        if !actor.can_read(&view.entity, &view.collection) {
+        if !actor.can_read_container(&view.entity, &view.collection, id) {
             return Err(DomainError::not_found(format!("container {id}")));
         }
         Ok(view)

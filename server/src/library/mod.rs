@@ -14,7 +14,7 @@ mod multipart;
 mod namespace;
 pub mod wire;
 
-pub use files::body_stream;
+pub use files::{blob_response, body_stream, parse_range};
 pub use meta::not_found;
 
 pub fn routes() -> Router<AppState> {
