@@ -91,11 +91,8 @@ async fn events_reach_exactly_the_readers() {
 
 /// Share links pull exactly their one private container, through the browser download URL
 /// and the shub name `share/<secret>`; an expired link pulls nothing.
-///
-/// TODO: the share routes (`/share/<secret>/download`, shub `share/<secret>`) are written on
-/// branch tokens-share; un-ignore this test once they are merged into main.
+/// As a bearer token on the library API the link pulls that container and nothing else.
 #[tokio::test]
-#[ignore = "pending: share-link routes are not on main yet (branch tokens-share)"]
 async fn share_links_pull_exactly_their_container() {
     let w = world::build().await;
     let diary = w.targets.iter().find(|t| t.collection == "diary").unwrap();
@@ -117,11 +114,18 @@ async fn share_links_pull_exactly_their_container() {
         assert_eq!(r.status, 404, "{uri}");
         assert!(!String::from_utf8_lossy(&r.body).contains("IMAGE-OF"));
     }
-    // The link is no credential elsewhere: as a bearer token it is refused.
+    // As a bearer token the link pulls its own container and no other private one.
     let r =
         w.h.get(&format!("/v1/imagefile/{}:v1", diary.path()), Some(&live))
             .await;
-    assert_eq!(r.status, 401);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, diary.bytes);
+    let drafts = w.targets.iter().find(|t| t.collection == "drafts").unwrap();
+    let r =
+        w.h.get(&format!("/v1/imagefile/{}:v1", drafts.path()), Some(&live))
+            .await;
+    assert!(matches!(r.status, 401 | 403 | 404), "{}", r.status);
+    assert_ne!(r.body, drafts.bytes);
 }
 
 /// A private image's bytes are reachable only under its own name: never by its digest through
