@@ -20,11 +20,16 @@ mod multipart;
 mod namespace;
 pub mod oci;
 mod registration;
+mod robots;
+mod roles;
 mod search;
 mod sessions;
 mod sregistry;
 mod stars;
 pub mod stats;
+mod teams;
+#[cfg(test)]
+mod teams_tests;
 mod transfer;
 mod web_upload;
 
@@ -46,10 +51,13 @@ pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use registration::{RegistrationMode, RegistrationSettings};
+pub use robots::{RobotFor, RobotView, ROBOT_TOKEN_MAX_DAYS};
+pub use roles::{CollectionRoleEntry, RoleHolder};
 pub use search::SearchHits;
 pub use sessions::{SessionCreated, SessionLimits, LOGIN_REFUSED};
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
 pub use stars::{StarState, StarTarget};
+pub use teams::{TeamMember, TeamRole, TeamSummary, TeamView};
 pub use transfer::{Download, UploadTicket};
 pub use web_upload::WebUpload;
 
