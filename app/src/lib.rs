@@ -25,6 +25,7 @@ use pages::{
     AboutPage, CollectionPage, CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage,
     StatsPage, TermsPage, ToolsPage, UploadPage,
 };
+use pages::{RobotsPage, TeamPage, TeamsPage};
 use search::SearchPage;
 
 /// The application root.
@@ -52,6 +53,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view=LoginPage />
                         <Route path=path!("/images/upload") view=UploadPage />
                         <Route path=path!("/stats") view=StatsPage />
+                        <Route path=path!("/teams") view=TeamsPage />
+                        <Route path=path!("/teams/:name") view=TeamPage />
+                        <Route path=path!("/robots") view=RobotsPage />
                         <Route path=path!("/c/:entity") view=EntityPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />

@@ -60,6 +60,8 @@ pub fn AccountNav() -> impl IntoView {
         Some(user) => view! {
             <span class="account">
                 {user.can_push.then(|| view! { <A href="/images/upload">"Upload"</A> })}
+                <A href="/teams">"Teams"</A>
+                <A href="/robots">"Robots"</A>
                 <span class="account-name" data-testid="signed-in-user" title="Signed in">
                     {user.username.clone()}
                 </span>

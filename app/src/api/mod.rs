@@ -66,6 +66,7 @@ pub async fn get_container(
 pub mod server;
 pub mod session;
 pub mod stars;
+pub mod teams;
 pub mod treemap;
 
 mod usage;

@@ -11,6 +11,7 @@ pub use listing::{
 pub use search::{SearchHit, SearchHitKind, SearchResults};
 pub mod session;
 pub mod stars;
+pub mod teams;
 pub mod treemap;
 
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.

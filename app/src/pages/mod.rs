@@ -1,5 +1,6 @@
 //! One module per route.
 mod collection;
+mod collection_access;
 mod collections;
 mod container;
 mod container_sif;
@@ -9,7 +10,10 @@ mod home;
 mod home_highlights;
 mod info;
 mod login;
+mod robots;
 mod stats;
+mod team;
+mod teams;
 mod upload;
 
 pub use collection::CollectionPage;
@@ -19,5 +23,8 @@ pub use entity::{EntityLink, EntityPage};
 pub use home::HomePage;
 pub use info::{AboutPage, TermsPage, ToolsPage};
 pub use login::LoginPage;
+pub use robots::RobotsPage;
 pub use stats::StatsPage;
+pub use team::TeamPage;
+pub use teams::TeamsPage;
 pub use upload::UploadPage;

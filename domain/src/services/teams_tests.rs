@@ -257,7 +257,9 @@ async fn the_last_owner_cannot_leave_or_be_demoted() {
     let w = World::new().await;
     let olga_t = w.person("olga", false).await;
     let max_t = w.person("max", false).await;
-    w.r.create_team(&w.actor(&olga_t).await, "lab", "").await.unwrap();
+    w.r.create_team(&w.actor(&olga_t).await, "lab", "")
+        .await
+        .unwrap();
     let olga = w.actor(&olga_t).await;
     w.r.add_team_member(&olga, "lab", "max", TeamRole::Member)
         .await
@@ -299,7 +301,9 @@ async fn teams_are_deleted_only_when_their_entity_is_empty() {
     let w = World::new().await;
     let olga_t = w.person("olga", false).await;
     let max_t = w.person("max", false).await;
-    w.r.create_team(&w.actor(&olga_t).await, "lab", "").await.unwrap();
+    w.r.create_team(&w.actor(&olga_t).await, "lab", "")
+        .await
+        .unwrap();
     let olga = w.actor(&olga_t).await;
     w.r.add_team_member(&olga, "lab", "max", TeamRole::Member)
         .await
