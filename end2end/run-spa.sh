@@ -100,6 +100,11 @@ env "${silo_env[@]}" "$silo" user create alice --email alice@example.org >&2 ||
 	die "silo user create alice failed"
 token=$(env "${silo_env[@]}" "$silo" token create alice | tr -d '[:space:]')
 [[ -n $token ]] || die "silo token create alice printed no token"
+# A second user, whom the teams spec adds to a team.
+env "${silo_env[@]}" "$silo" user create bob --email bob@example.org >&2 ||
+	die "silo user create bob failed"
+member_token=$(env "${silo_env[@]}" "$silo" token create bob | tr -d '[:space:]')
+[[ -n $member_token ]] || die "silo token create bob printed no token"
 
 # A real SIF (signed, with a definition file), so the page has SIF metadata to show.
 export SILO_E2E_SIF=$root/domain/tests/fixtures/signed.sif
@@ -138,7 +143,7 @@ status=0
 		SILO_E2E_PRIVATE_CONTAINER=$private_container SILO_E2E_CENTRE_NAME=$centre SILO_E2E_SEEDED=1 \
 		SILO_E2E_PUSHDRIVER=$pushdriver SILO_E2E_TOKEN=$token \
 		SILO_E2E_PUSH_SIF=$root/domain/tests/fixtures/minimal.sif \
-		SILO_E2E_USER=alice \
+		SILO_E2E_USER=alice SILO_E2E_MEMBER=bob SILO_E2E_MEMBER_TOKEN=$member_token \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 
