@@ -236,6 +236,52 @@ async fn team_server_functions_need_the_same_origin() {
     .await;
     assert_eq!(roles.json()[0]["holder"], "lab");
     assert_eq!(roles.json()[0]["role"], "reader");
+    // Anyone else who sees the collection gets no roles and no error (no Access panel).
+    let max_token = h.token("max").await;
+    let max_cookie = sign_in(&h, "max", &max_token).await;
+    let not_owner = rpc(
+        &h,
+        "collection_roles",
+        "entity=olga&collection=own",
+        Some(&max_cookie),
+        Some(PUBLIC_URL),
+    )
+    .await;
+    assert_eq!(not_owner.status, StatusCode::OK, "{}", text(&not_owner));
+    assert_eq!(not_owner.json(), serde_json::Value::Null);
+    let visible = rpc(
+        &h,
+        "collection",
+        "entity=olga&collection=own",
+        Some(&max_cookie),
+        Some(PUBLIC_URL),
+    )
+    .await;
+    assert_eq!(
+        visible.status,
+        StatusCode::OK,
+        "the team's role: {}",
+        text(&visible)
+    );
+    // Revoking through the server function closes the collection for max again.
+    let revoke = rpc(
+        &h,
+        "collection_role_revoke",
+        "entity=olga&collection=own&holder_kind=team&holder=lab",
+        Some(&cookie),
+        Some(PUBLIC_URL),
+    )
+    .await;
+    assert_eq!(revoke.status, StatusCode::OK, "{}", text(&revoke));
+    let hidden = rpc(
+        &h,
+        "collection",
+        "entity=olga&collection=own",
+        Some(&max_cookie),
+        Some(PUBLIC_URL),
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", text(&hidden));
     let unknown = rpc(
         &h,
         "collection_role_grant",

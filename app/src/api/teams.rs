@@ -91,18 +91,25 @@ pub async fn delete_team(team: String) -> Result<(), SiloError> {
     super::server::respond(ctx.registry.delete_team(&actor, &team).await)
 }
 
-/// The roles granted on a collection (its owners and admins only).
+/// The roles granted on a collection, for its owners and admins; `None` for every other
+/// viewer of the collection (the page then shows no Access panel, and no failed request).
 #[server(prefix = "/rpc", endpoint = "collection_roles")]
 pub async fn get_collection_roles(
     entity: String,
     collection: String,
-) -> Result<Vec<RoleRow>, SiloError> {
+) -> Result<Option<Vec<RoleRow>>, SiloError> {
+    use silo_domain::DomainError;
     let (ctx, actor) = convert::caller()?;
     let roles = ctx
         .registry
         .collection_roles(&actor, &entity, &collection)
         .await;
-    super::server::respond(roles.map(|r| r.into_iter().map(convert::role_row).collect()))
+    match roles {
+        Err(DomainError::Forbidden(_) | DomainError::Unauthenticated) => Ok(None),
+        other => super::server::respond(
+            other.map(|r| Some(r.into_iter().map(convert::role_row).collect())),
+        ),
+    }
 }
 
 /// Grants `role` (`reader`, `contributor`, `owner`) to a `user` or `team` (`holder_kind`).

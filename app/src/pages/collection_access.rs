@@ -29,7 +29,7 @@ pub fn AccessPanel(
                 let target = target.clone();
                 Suspend::new(async move {
                     // Not an owner: no panel.
-                    roles.await.ok().map(|rows| view! { <AccessBody rows=rows target=target reload=reload /> })
+                    roles.await.ok().flatten().map(|rows| view! { <AccessBody rows=rows target=target reload=reload /> })
                 })
             }}
         </Transition>
