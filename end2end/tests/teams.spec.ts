@@ -57,11 +57,17 @@ test.describe('Teams and roles', () => {
     // The last owner has no "Leave" button.
     await expect(ownerRow.getByRole('button')).toHaveCount(0);
 
+    // The last owner cannot step down either: the change is refused and the role stays.
+    await ownerRow.locator('select').selectOption('member');
+    await expect(a.locator('[data-testid="team-error"]')).toContainText('at least one owner');
+    await expect(ownerRow.locator('select')).toHaveValue('owner');
+
     // ...adds bob as a member.
     await a.getByLabel('User name', { exact: true }).fill(member);
     await a.getByRole('button', { name: 'Add member' }).click();
     const memberRow = a.locator(`[data-testid="team-member"][data-member="${member}"]`);
     await expect(memberRow.locator('select')).toHaveValue('member');
+    await expect(a.locator('[data-testid="team-error"]')).toHaveCount(0);
     // A user who does not exist is a clear error.
     await a.getByLabel('User name', { exact: true }).fill('no-such-user');
     await a.getByRole('button', { name: 'Add member' }).click();

@@ -21,12 +21,14 @@ pub fn TeamPage() -> impl IntoView {
         get_team(name())
     });
     let reload = Callback::new(move |()| version.update(|v| *v += 1));
+    // Outside the page body, so that a refused change's message survives the reload.
+    let error = RwSignal::new(None::<String>);
     view! {
         <PageTitle text=Signal::derive(move || format!("Team {}", name())) />
         <Transition fallback=|| view! { <Loading what="the team" /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(data) => view! { <TeamBody data=data reload=reload /> }.into_any(),
+                    Ok(data) => view! { <TeamBody data=data reload=reload error=error /> }.into_any(),
                     Err(error) => {
                         let what = format!("team {}", name());
                         view! { <ErrorView error=error what=what /> }.into_any()
@@ -38,8 +40,11 @@ pub fn TeamPage() -> impl IntoView {
 }
 
 #[component]
-fn TeamBody(data: TeamData, reload: Callback<()>) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
+fn TeamBody(
+    data: TeamData,
+    reload: Callback<()>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
     let team = data.name.clone();
     let owners = data.members.iter().filter(|m| m.role == "owner").count();
     let members = data
@@ -149,16 +154,25 @@ fn MemberLine(
 ) -> impl IntoView {
     let is_owner = member.role == "owner";
     let is_self = member.username == viewer;
+    // The select shows this; a refused change puts the old role back.
+    let shown_role = RwSignal::new(member.role.clone());
     let on_role = {
         let (team, user) = (team.clone(), member.username.clone());
         move |ev: leptos::ev::Event| {
             let (team, user, role) = (team.clone(), user.clone(), event_target_value(&ev));
+            let old = shown_role.get_untracked();
+            shown_role.set(role.clone());
             leptos::task::spawn_local(async move {
                 match set_team_member_role(team, user, role).await {
-                    Ok(()) => error.set(None),
-                    Err(err) => error.set(Some(err.to_string())),
+                    Ok(()) => {
+                        error.set(None);
+                        reload.run(());
+                    }
+                    Err(err) => {
+                        shown_role.set(old);
+                        error.set(Some(err.to_string()));
+                    }
                 }
-                reload.run(());
             });
         }
     };
@@ -179,7 +193,12 @@ fn MemberLine(
     };
     let role_cell = if can_manage && !member.is_robot {
         view! {
-            <select name="role" aria-label=format!("Role of {}", member.username) on:change=on_role>
+            <select
+                name="role"
+                aria-label=format!("Role of {}", member.username)
+                prop:value=move || shown_role.get()
+                on:change=on_role
+            >
                 <option value="member" selected=!is_owner>"member"</option>
                 <option value="owner" selected=is_owner>"owner"</option>
             </select>
