@@ -21,6 +21,8 @@ mod namespace;
 pub mod oci;
 mod registration;
 mod robots;
+#[cfg(test)]
+mod robots_tests;
 mod roles;
 mod search;
 mod sessions;

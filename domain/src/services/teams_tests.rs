@@ -12,13 +12,13 @@ use crate::store::{ByteStream, FsBlobStore};
 use crate::testing::TestDb;
 use crate::{Actor, DomainError};
 
-struct World {
-    r: Registry,
+pub(super) struct World {
+    pub(super) r: Registry,
     _db: TestDb,
 }
 
 impl World {
-    async fn new() -> World {
+    pub(super) async fn new() -> World {
         let db = TestDb::new().await;
         let store = FsBlobStore::open(db.dir.path().join("blobs"))
             .await
@@ -28,7 +28,7 @@ impl World {
     }
 
     /// A person with a push token (admin token for admins); returns the token's secret.
-    async fn person(&self, name: &str, admin: bool) -> String {
+    pub(super) async fn person(&self, name: &str, admin: bool) -> String {
         self.r.create_user(name, "", admin).await.unwrap();
         let new = NewToken {
             label: "test".into(),
@@ -39,11 +39,11 @@ impl World {
     }
 
     /// The actor behind a token, with the grants of this moment (as on each request).
-    async fn actor(&self, secret: &str) -> Actor {
+    pub(super) async fn actor(&self, secret: &str) -> Actor {
         self.r.authenticate(secret).await.unwrap()
     }
 
-    async fn collection(&self, owner: &Actor, entity: &str, name: &str, private: bool) {
+    pub(super) async fn collection(&self, owner: &Actor, entity: &str, name: &str, private: bool) {
         let entity = match self.r.entity(entity).await {
             Ok(e) => e,
             Err(_) => self
@@ -73,7 +73,7 @@ impl World {
     }
 
     /// Pushes `bytes` as `path:latest`, creating the container when missing.
-    async fn push(&self, actor: &Actor, path: &str, bytes: &[u8]) -> crate::Result<()> {
+    pub(super) async fn push(&self, actor: &Actor, path: &str, bytes: &[u8]) -> crate::Result<()> {
         use sha2::Digest;
         let parts: Vec<&str> = path.split('/').collect();
         let path = ContainerPath::new(parts[0], parts[1], parts[2])?;
@@ -117,12 +117,12 @@ impl World {
         Ok(())
     }
 
-    async fn pull(&self, actor: &Actor, path: &str) -> crate::Result<()> {
+    pub(super) async fn pull(&self, actor: &Actor, path: &str) -> crate::Result<()> {
         let reference = ImageRef::parse(&format!("{path}:latest"))?;
         self.r.image(actor, &reference, None).await.map(|_| ())
     }
 
-    async fn delete(&self, actor: &Actor, path: &str) -> crate::Result<()> {
+    pub(super) async fn delete(&self, actor: &Actor, path: &str) -> crate::Result<()> {
         let reference = ImageRef::parse(&format!("{path}:latest"))?;
         self.r
             .delete_image(actor, &reference, None)
@@ -130,7 +130,7 @@ impl World {
             .map(|_| ())
     }
 
-    async fn audited(&self, action: &str) -> u64 {
+    pub(super) async fn audited(&self, action: &str) -> u64 {
         audit_log::Entity::find()
             .filter(audit_log::Column::Action.eq(action))
             .count(self.r.db())
@@ -139,7 +139,7 @@ impl World {
     }
 }
 
-fn user(name: &str) -> RoleHolder {
+pub(super) fn user(name: &str) -> RoleHolder {
     RoleHolder::User(name.into())
 }
 
@@ -472,178 +472,4 @@ async fn revoking_a_role_applies_on_the_next_request() {
         .await
         .is_err());
     assert_eq!(w.audited("collection_role_revoke").await, 2);
-}
-
-#[tokio::test]
-async fn robots_push_only_where_granted_and_never_sign_in_or_administer() {
-    let w = World::new().await;
-    let olga_t = w.person("olga", false).await;
-    let eve_t = w.person("eve", false).await;
-    let olga = w.actor(&olga_t).await;
-    w.r.create_team(&olga, "lab", "").await.unwrap();
-    let olga = w.actor(&olga_t).await;
-    w.collection(&olga, "lab", "ci", true).await;
-    w.collection(&olga, "olga", "mine", true).await;
-    w.collection(&olga, "olga", "granted", true).await;
-    let team_bot =
-        w.r.create_robot(&olga, &RobotFor::Team("lab".into()), "ci")
-            .await
-            .unwrap();
-    assert_eq!(team_bot.username, "lab-bot-ci");
-    assert_eq!(team_bot.kind, ROBOT_KIND);
-    assert_eq!(team_bot.robot_owner_id, Some(olga.user_id().unwrap()));
-    let own_bot =
-        w.r.create_robot(&olga, &RobotFor::Me, "deploy")
-            .await
-            .unwrap();
-    assert_eq!(own_bot.username, "olga-bot-deploy");
-    // Someone who does not own the team cannot make robots for it.
-    let eve = w.actor(&eve_t).await;
-    assert!(matches!(
-        w.r.create_robot(&eve, &RobotFor::Team("lab".into()), "x")
-            .await,
-        Err(DomainError::Forbidden(_))
-    ));
-
-    let admin_scope =
-        w.r.create_robot_token(&olga, "lab-bot-ci", "ci", Scope::Admin, 30)
-            .await;
-    assert!(matches!(admin_scope, Err(DomainError::InvalidInput(_))));
-    assert!(w
-        .r
-        .create_robot_token(&olga, "lab-bot-ci", "ci", Scope::Push, 0)
-        .await
-        .is_err());
-    assert!(matches!(
-        w.r.create_robot_token(&eve, "lab-bot-ci", "ci", Scope::Push, 30)
-            .await,
-        Err(DomainError::Forbidden(_))
-    ));
-    let token =
-        w.r.create_robot_token(&olga, "lab-bot-ci", "gitlab", Scope::Push, 30)
-            .await
-            .unwrap();
-    assert!(token.record.expires_at.is_some());
-    let bot = w.actor(&token.secret).await;
-    let principal = bot.principal().unwrap();
-    assert!(principal.is_robot && !bot.is_admin());
-    assert_eq!(principal.scope, Scope::Push);
-
-    // The team's collection: yes. Its creator's private collections: no.
-    w.push(&bot, "lab/ci/app", b"built by ci").await.unwrap();
-    assert!(w.push(&bot, "olga/mine/app", b"no").await.is_err());
-    assert!(matches!(
-        w.push(&bot, "olga/granted/app", b"no").await,
-        Err(DomainError::Forbidden(_))
-    ));
-    w.r.grant_collection_role(
-        &olga,
-        "olga",
-        "granted",
-        &user("olga-bot-deploy"),
-        Role::Contributor,
-    )
-    .await
-    .unwrap();
-    w.r.grant_collection_role(
-        &olga,
-        "olga",
-        "granted",
-        &user("lab-bot-ci"),
-        Role::Contributor,
-    )
-    .await
-    .unwrap();
-    w.push(
-        &w.actor(&token.secret).await,
-        "olga/granted/app",
-        b"granted",
-    )
-    .await
-    .unwrap();
-    // Robots create no entities, and never manage robots or teams.
-    assert!(w.push(&bot, "lab-bot-ci/x/y", b"no").await.is_err());
-    assert!(w.r.create_team(&bot, "botteam", "").await.is_err());
-    assert!(w
-        .r
-        .create_robot_token(&bot, "lab-bot-ci", "more", Scope::Push, 30)
-        .await
-        .is_err());
-    // An admin flag on a robot account never becomes admin rights.
-    let mut active: crate::entities::user::ActiveModel = team_bot.clone().into();
-    active.is_admin = sea_orm::Set(true);
-    sea_orm::ActiveModelTrait::update(active, w.r.db())
-        .await
-        .unwrap();
-    assert!(!w.actor(&token.secret).await.is_admin());
-    // No browser sign-in, with the login form or any other session.
-    let limits = SessionLimits::default();
-    assert!(w
-        .r
-        .login_with_token("lab-bot-ci", &token.secret, limits)
-        .await
-        .is_err());
-    assert!(w.r.create_session(&bot, limits).await.is_err());
-
-    // Listing and revoking.
-    let robots = w.r.robots(&olga).await.unwrap();
-    let names: Vec<&str> = robots.iter().map(|r| r.robot.username.as_str()).collect();
-    assert_eq!(names, ["lab-bot-ci", "olga-bot-deploy"]);
-    assert_eq!(robots[0].teams, ["lab"]);
-    assert_eq!(robots[0].tokens.len(), 1);
-    assert!(w.r.robots(&eve).await.unwrap().is_empty());
-    w.r.revoke_robot_token(&olga, "lab-bot-ci", token.record.id)
-        .await
-        .unwrap();
-    assert!(matches!(
-        w.r.authenticate(&token.secret).await,
-        Err(DomainError::Unauthenticated)
-    ));
-    w.r.delete_robot(&olga, "olga-bot-deploy").await.unwrap();
-    assert!(w.r.find_user("olga-bot-deploy").await.unwrap().is_none());
-    assert_eq!(w.audited("robot_create").await, 2);
-    assert_eq!(w.audited("robot_token_create").await, 1);
-    assert_eq!(w.audited("robot_token_revoke").await, 1);
-    assert_eq!(w.audited("robot_delete").await, 1);
-}
-
-#[tokio::test]
-async fn robots_join_teams_only_through_their_managers() {
-    let w = World::new().await;
-    let olga_t = w.person("olga", false).await;
-    let eve_t = w.person("eve", false).await;
-    let olga = w.actor(&olga_t).await;
-    w.r.create_robot(&olga, &RobotFor::Me, "ci").await.unwrap();
-    let eve = w.actor(&eve_t).await;
-    w.r.create_team(&eve, "evil", "").await.unwrap();
-    let eve = w.actor(&eve_t).await;
-    // Eve owns a team but not the robot: adding it would hand her its tokens.
-    assert!(matches!(
-        w.r.add_team_member(&eve, "evil", "olga-bot-ci", TeamRole::Member)
-            .await,
-        Err(DomainError::Forbidden(_))
-    ));
-    assert!(w.r.robot(&eve, "olga-bot-ci").await.is_err());
-    w.r.create_team(&olga, "lab", "").await.unwrap();
-    let olga = w.actor(&olga_t).await;
-    assert!(matches!(
-        w.r.add_team_member(&olga, "lab", "olga-bot-ci", TeamRole::Owner)
-            .await,
-        Err(DomainError::InvalidInput(_))
-    ));
-    let added =
-        w.r.add_team_member(&olga, "lab", "olga-bot-ci", TeamRole::Member)
-            .await
-            .unwrap();
-    assert!(added.is_robot);
-    assert!(matches!(
-        w.r.add_team_member(&olga, "lab", "olga-bot-ci", TeamRole::Member)
-            .await,
-        Err(DomainError::Conflict(_))
-    ));
-    assert!(matches!(
-        w.r.add_team_member(&olga, "lab", "nobody", TeamRole::Member)
-            .await,
-        Err(DomainError::NotFound(_))
-    ));
 }
