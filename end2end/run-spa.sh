@@ -109,6 +109,11 @@ env "${silo_env[@]}" "$silo" user create dora --email dora@example.org >&2 ||
 	die "silo user create dora failed"
 dora_token=$(env "${silo_env[@]}" "$silo" token create dora | tr -d '[:space:]')
 [[ -n $admin_token && -n $dora_token ]] || die "silo token create printed no token"
+# A second user, whom the teams spec adds to a team.
+env "${silo_env[@]}" "$silo" user create bob --email bob@example.org >&2 ||
+	die "silo user create bob failed"
+member_token=$(env "${silo_env[@]}" "$silo" token create bob | tr -d '[:space:]')
+[[ -n $member_token ]] || die "silo token create bob printed no token"
 
 # A real SIF (signed, with a definition file), so the page has SIF metadata to show.
 export SILO_E2E_SIF=$root/domain/tests/fixtures/signed.sif
@@ -150,6 +155,7 @@ status=0
 		SILO_E2E_USER=alice \
 		SILO_E2E_ADMIN=root SILO_E2E_ADMIN_TOKEN=$admin_token \
 		SILO_E2E_VICTIM=dora SILO_E2E_VICTIM_TOKEN=$dora_token \
+		SILO_E2E_MEMBER=bob SILO_E2E_MEMBER_TOKEN=$member_token \
 		CHROMIUM_PATH=$chromium "$here/node_modules/.bin/playwright" test -c playwright.config.ts ${PLAYWRIGHT_ARGS:-}
 ) || status=$?
 

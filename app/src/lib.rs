@@ -26,6 +26,7 @@ use pages::{
     CollectionsPage, ContainerPage, EntityPage, HomePage, LoginPage, SharePage, StatsPage,
     TermsPage, TokensPage, ToolsPage, UploadPage,
 };
+use pages::{RobotsPage, TeamPage, TeamsPage};
 use search::SearchPage;
 
 /// The application root.
@@ -59,6 +60,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/users") view=AdminUsersPage />
                         <Route path=path!("/admin/settings") view=AdminSettingsPage />
                         <Route path=path!("/admin/audit") view=AdminAuditPage />
+                        <Route path=path!("/teams") view=TeamsPage />
+                        <Route path=path!("/teams/:name") view=TeamPage />
+                        <Route path=path!("/robots") view=RobotsPage />
                         <Route path=path!("/c/:entity") view=EntityPage />
                         <Route path=path!("/c/:entity/:collection") view=CollectionPage />
                         <Route path=path!("/c/:entity/:collection/:container") view=ContainerPage />

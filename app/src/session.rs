@@ -64,6 +64,8 @@ pub fn AccountNav() -> impl IntoView {
                     <A href="/admin" attr:data-testid="admin-link">"Admin"</A>
                 })}
                 <A href="/auth/tokens" attr:data-testid="tokens-link">"Tokens"</A>
+                <A href="/teams">"Teams"</A>
+                <A href="/robots">"Robots"</A>
                 <span class="account-name" data-testid="signed-in-user" title="Signed in">
                     {user.username.clone()}
                 </span>

@@ -312,6 +312,59 @@ impl Actor {
         }
     }
 
+    /// Acting for a person, with a push-scoped credential: creating teams and robots.
+    /// Robots never do this.
+    pub fn require_human_push(&self) -> Result<&Principal> {
+        let principal = self.require_push_scope()?;
+        if principal.is_robot {
+            return Err(DomainError::forbidden(
+                "robot accounts may not create teams or robots",
+            ));
+        }
+        Ok(principal)
+    }
+
+    /// Seeing a team's page (members, robots, collections): its members and admins.
+    pub fn can_view_team(&self, team_id: i64) -> bool {
+        self.is_admin()
+            || self
+                .principal()
+                .is_some_and(|p| p.grants.teams.iter().any(|t| t.team_id == team_id))
+    }
+
+    /// Managing a robot account (its tokens, deleting it, adding it to a team): the person
+    /// who created it, owners of a team it belongs to, and admins. Robots never manage
+    /// robots, so a leaked robot token cannot mint more.
+    pub fn require_manage_robot(
+        &self,
+        robot_owner_id: Option<i64>,
+        robot_team_ids: &[i64],
+    ) -> Result<&Principal> {
+        let principal = self.require_human_push()?;
+        let owns_team = principal
+            .grants
+            .teams
+            .iter()
+            .any(|t| t.owner && robot_team_ids.contains(&t.team_id));
+        if self.is_admin() || robot_owner_id == Some(principal.user_id) || owns_team {
+            Ok(principal)
+        } else {
+            Err(DomainError::forbidden(
+                "only the robot's creator, owners of its teams and admins may manage it",
+            ))
+        }
+    }
+
+    /// Removing a member from a team: team owners and admins, or the member leaving.
+    pub fn require_team_owner_or_self(&self, team_id: i64, member_id: i64) -> Result<&Principal> {
+        let principal = self.require_push_scope()?;
+        if principal.user_id == member_id {
+            Ok(principal)
+        } else {
+            self.require_team_owner(team_id)
+        }
+    }
+
     /// Publishing OpenPGP public keys on the keyserver: any user with a push-scoped token.
     pub fn require_key_upload(&self) -> Result<&Principal> {
         let principal = self.require_user()?;
@@ -519,6 +572,20 @@ mod tests {
         assert!(user(1, false, Scope::Push)
             .require_create_entity("u2")
             .is_err());
+        let robot = Actor::User(Principal {
+            is_robot: true,
+            ..team_owner.principal().unwrap().clone()
+        });
+        assert!(robot.require_human_push().is_err());
+        assert!(robot.require_manage_robot(Some(5), &[7]).is_err());
+        assert!(team_owner.require_manage_robot(None, &[7]).is_ok());
+        assert!(team_owner.require_manage_robot(None, &[8]).is_err());
+        assert!(team_member.require_manage_robot(None, &[7]).is_err());
+        assert!(team_member.require_manage_robot(Some(5), &[]).is_ok());
+        assert!(team_member.can_view_team(7) && !team_member.can_view_team(8));
+        assert!(team_member.require_team_owner_or_self(7, 5).is_ok());
+        assert!(team_member.require_team_owner_or_self(7, 6).is_err());
+        assert!(team_owner.require_team_owner_or_self(7, 6).is_ok());
         assert!(user(3, true, Scope::Push).require_admin().is_err());
         assert!(user(3, true, Scope::Admin).require_admin().is_ok());
     }

@@ -70,6 +70,7 @@ pub mod server;
 pub mod session;
 pub mod stars;
 pub mod tokens;
+pub mod teams;
 pub mod treemap;
 
 mod usage;

@@ -113,5 +113,6 @@ fn CollectionBody(data: CollectionData) -> impl IntoView {
         </div>
         <section class="card">{containers}</section>
         <UsagePanel path=usage_path />
+        <super::collection_access::AccessPanel entity=data.entity.clone() collection=data.collection.clone() />
     }
 }

@@ -1,6 +1,7 @@
 //! One module per route.
 mod admin;
 mod collection;
+mod collection_access;
 mod collections;
 mod container;
 mod container_share;
@@ -14,6 +15,9 @@ mod login;
 mod share;
 mod stats;
 mod tokens;
+mod robots;
+mod team;
+mod teams;
 mod upload;
 
 pub use admin::{AdminAuditPage, AdminPage, AdminSettingsPage, AdminUsersPage};
@@ -27,4 +31,7 @@ pub use login::LoginPage;
 pub use share::SharePage;
 pub use stats::StatsPage;
 pub use tokens::TokensPage;
+pub use robots::RobotsPage;
+pub use team::TeamPage;
+pub use teams::TeamsPage;
 pub use upload::UploadPage;

@@ -48,6 +48,16 @@ impl Registry {
                 "user {username:?} already exists"
             )));
         }
+        // Users and teams share one namespace: each gets the entity named after them.
+        let team_named = crate::entities::team::Entity::find()
+            .filter(crate::entities::team::Column::Name.eq(username))
+            .one(&self.db)
+            .await?;
+        if team_named.is_some() {
+            return Err(DomainError::Conflict(format!(
+                "{username:?} is the name of a team"
+            )));
+        }
         let model = user::ActiveModel {
             username: Set(username.to_string()),
             email: Set(email.to_string()),

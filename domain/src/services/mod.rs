@@ -27,6 +27,10 @@ pub mod oci;
 mod quota_tests;
 mod quotas;
 mod registration;
+mod robots;
+#[cfg(test)]
+mod robots_tests;
+mod roles;
 mod search;
 mod sessions;
 mod share_links;
@@ -34,6 +38,9 @@ mod sregistry;
 mod stars;
 pub mod stats;
 mod tokens;
+mod teams;
+#[cfg(test)]
+mod teams_tests;
 mod transfer;
 mod user_deletion;
 mod web_upload;
@@ -59,6 +66,8 @@ pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
 pub use quotas::{human_bytes, QuotaHolder, TeamQuota};
 pub use registration::{RegistrationMode, RegistrationSettings};
+pub use robots::{RobotFor, RobotView, ROBOT_TOKEN_MAX_DAYS};
+pub use roles::{CollectionRoleEntry, RoleHolder};
 pub use search::SearchHits;
 pub use sessions::{SessionCreated, SessionLimits, LOGIN_REFUSED};
 pub use share_links::{
@@ -71,6 +80,7 @@ pub use tokens::{
     OwnTokenCreated, OwnTokenRequest, TokenExpiry, TokenInfo, TokenStatus, TOKEN_LABEL_MAX,
     TOKEN_MAX_DAYS,
 };
+pub use teams::{TeamMember, TeamRole, TeamSummary, TeamView};
 pub use transfer::{Download, UploadTicket};
 pub use user_deletion::{ImagesOnDelete, UserDeleted};
 pub use web_upload::WebUpload;

@@ -100,6 +100,11 @@ impl Registry {
         limits: SessionLimits,
     ) -> Result<SessionCreated> {
         let principal = actor.require_user()?;
+        if principal.is_robot {
+            return Err(DomainError::forbidden(
+                "robot accounts use tokens only and never sign in to the web interface",
+            ));
+        }
         let secret = Alphanumeric.sample_string(&mut rand::rng(), SESSION_SECRET_LEN);
         let at = now();
         let expires_at = at + limits.absolute;
