@@ -69,8 +69,8 @@ pub mod admin;
 pub mod server;
 pub mod session;
 pub mod stars;
-pub mod tokens;
 pub mod teams;
+pub mod tokens;
 pub mod treemap;
 
 mod usage;

@@ -110,7 +110,7 @@ pub async fn create_share_link(
         )
         .await;
     let created = super::server::respond(created)?;
-    let site = super::server::site_info(&ctx);
+    let site = super::server::site_info(&ctx, &Default::default());
     let url = format!("{}/share/{}", site.public_url, created.secret);
     Ok(ShareLinkCreatedData {
         curl: format!(
@@ -150,7 +150,7 @@ pub async fn get_shared(secret: String) -> Result<SharedData, SiloError> {
     )?;
     let page = super::server::respond(ctx.registry.container_page(&actor, &path).await)?;
     let expires_at = super::server::respond(ctx.registry.share_link_expiry(&actor).await)?;
-    let site = super::server::site_info(&ctx);
+    let site = super::server::site_info(&ctx, &Default::default());
     let mut container = super::server::container_data(page);
     container.can_manage = false;
     Ok(SharedData {

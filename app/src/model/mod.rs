@@ -12,8 +12,8 @@ pub use search::{SearchHit, SearchHitKind, SearchResults};
 pub mod admin;
 pub mod session;
 pub mod stars;
-pub mod tokens;
 pub mod teams;
+pub mod tokens;
 pub mod treemap;
 
 /// A point in time: RFC 3339 for machines (`<time datetime>`), pre-formatted text for people.

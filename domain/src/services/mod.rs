@@ -37,10 +37,10 @@ mod share_links;
 mod sregistry;
 mod stars;
 pub mod stats;
-mod tokens;
 mod teams;
 #[cfg(test)]
 mod teams_tests;
+mod tokens;
 mod transfer;
 mod user_deletion;
 mod web_upload;
@@ -76,11 +76,11 @@ pub use share_links::{
 };
 pub use sregistry::{ListedTag, ListingFilter, SregistrySecret};
 pub use stars::{StarState, StarTarget};
+pub use teams::{TeamMember, TeamRole, TeamSummary, TeamView};
 pub use tokens::{
     OwnTokenCreated, OwnTokenRequest, TokenExpiry, TokenInfo, TokenStatus, TOKEN_LABEL_MAX,
     TOKEN_MAX_DAYS,
 };
-pub use teams::{TeamMember, TeamRole, TeamSummary, TeamView};
 pub use transfer::{Download, UploadTicket};
 pub use user_deletion::{ImagesOnDelete, UserDeleted};
 pub use web_upload::WebUpload;
