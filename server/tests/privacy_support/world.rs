@@ -192,7 +192,7 @@ async fn cookie(h: &Harness, token: &str) -> String {
 }
 
 async fn share_row(h: &Harness, container_id: i64, created_by: i64, expired: bool) -> String {
-    let secret = format!("share{}", silo_domain::services::random_hex(24));
+    let secret = format!("silos_{}", silo_domain::services::random_hex(24));
     let at = Utc::now();
     share_link::ActiveModel {
         container_id: Set(container_id),
