@@ -94,12 +94,12 @@ test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server
 	SPA_EMBEDDED=1 end2end/run-spa.sh $(SILO_DEBUG)
 
-test-oauth: ## OpenID Connect sign-in in Chromium against a real OpenID provider (npm oidc-provider, installed by npm ci) on loopback, SQLite then PostgreSQL
+test-oauth: ## sign-in in Chromium: a real OpenID provider (npm oidc-provider), a GitLab stand-in and a real slapd side by side on loopback, SQLite then PostgreSQL
 	cargo build -p server
 	SPA_EMBEDDED=1 end2end/run-oauth.sh $(SILO_DEBUG)
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
-		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OAUTH_SILO_PORT=18613 OAUTH_OIDC_PORT=18612 SPA_EMBEDDED=1 end2end/run-oauth.sh $(SILO_DEBUG); \
+		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OAUTH_SILO_PORT=18613 OAUTH_OIDC_PORT=18612 OAUTH_GITLAB_PORT=18616 OAUTH_LDAP_PORT=18617 SPA_EMBEDDED=1 end2end/run-oauth.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then exit 1; fi
 
 FUZZ_SECONDS ?= 60
