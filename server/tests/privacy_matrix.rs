@@ -98,10 +98,14 @@ async fn share_links_pull_exactly_their_container() {
     let diary = w.targets.iter().find(|t| t.collection == "diary").unwrap();
     let live = w.creds(Who::ShareLink).share.clone().unwrap();
     let expired = w.creds(Who::ExpiredShareLink).share.clone().unwrap();
-    let r = w.h.get(&format!("/share/{live}/download?tag=v1"), None).await;
+    let r =
+        w.h.get(&format!("/share/{live}/download?tag=v1"), None)
+            .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, diary.bytes, "the shared container's image");
-    let r = w.h.get(&format!("/api/container/share/{live}:v1"), None).await;
+    let r =
+        w.h.get(&format!("/api/container/share/{live}:v1"), None)
+            .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let url = r.json()["image"].as_str().unwrap().to_string();
     assert_eq!(w.h.get(&url, None).await.body, diary.bytes);
