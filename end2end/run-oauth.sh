@@ -101,10 +101,10 @@ trap 'exit 143' TERM
 OIDC_PORT=$oidc_port SILO_CALLBACK="$base_url/auth/callback/testidp" \
 	node "$here/oidc/provider.mjs" >"$tmp/provider.log" 2>&1 &
 oidc_pid=$!
-deadline=$((SECONDS + 20))
+deadline=$((SECONDS + 90))
 until grep -q "oidc-provider ready" "$tmp/provider.log" 2>/dev/null; do
 	kill -0 "$oidc_pid" 2>/dev/null || die "the OpenID provider exited"
-	((SECONDS < deadline)) || die "the OpenID provider did not start within 20 s"
+	((SECONDS < deadline)) || die "the OpenID provider did not start within 90 s"
 	sleep 0.2
 done
 log "OpenID provider at $issuer (pid $oidc_pid)"
@@ -113,10 +113,10 @@ log "OpenID provider at $issuer (pid $oidc_pid)"
 GITLAB_PORT=$gitlab_port SILO_CALLBACK="$base_url/auth/callback/gitlab" \
 	node "$here/oidc/gitlab-standin.mjs" >"$tmp/gitlab.log" 2>&1 &
 gitlab_pid=$!
-deadline=$((SECONDS + 20))
+deadline=$((SECONDS + 90))
 until grep -q "gitlab-standin ready" "$tmp/gitlab.log" 2>/dev/null; do
 	kill -0 "$gitlab_pid" 2>/dev/null || die "the GitLab stand-in exited"
-	((SECONDS < deadline)) || die "the GitLab stand-in did not start within 20 s"
+	((SECONDS < deadline)) || die "the GitLab stand-in did not start within 90 s"
 	sleep 0.2
 done
 log "GitLab stand-in at $gitlab_url (pid $gitlab_pid)"
@@ -171,10 +171,10 @@ mkdir -p "$tmp/data"
 "$silo" --config "$tmp/silo.toml" config check >&2 || die "silo rejected the configuration"
 "$silo" --config "$tmp/silo.toml" serve >"$tmp/silo.log" 2>&1 &
 silo_pid=$!
-deadline=$((SECONDS + 30))
+deadline=$((SECONDS + 90))
 until curl -sf --max-time 2 -o /dev/null "$base_url/version"; do
 	kill -0 "$silo_pid" 2>/dev/null || die "silo exited before answering /version"
-	((SECONDS < deadline)) || die "silo did not answer within 30 s"
+	((SECONDS < deadline)) || die "silo did not answer within 90 s"
 	sleep 0.2
 done
 log "silo at $base_url (pid $silo_pid)"
