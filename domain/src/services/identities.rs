@@ -129,7 +129,7 @@ impl Registry {
         // An account an admin created beforehand, never signed in and not linked yet, is
         // claimed by the login whose user name AND verified e-mail both match it.
         if let Some(precreated) = self.precreated_account(profile).await? {
-            self.link_identity(precreated.id, profile).await?;
+            self.link_identity(&self.db, precreated.id, profile).await?;
             return Ok(precreated);
         }
         let rules = self.registration().await?;
@@ -167,17 +167,7 @@ impl Registry {
         }
         .insert(&txn)
         .await?;
-        identity::ActiveModel {
-            user_id: Set(account.id),
-            provider: Set(profile.provider.clone()),
-            subject: Set(profile.subject.clone()),
-            email: Set(profile.email.clone()),
-            created_at: Set(now()),
-            last_login_at: Set(Some(now())),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        self.link_identity(&txn, account.id, profile).await?;
         self.record_audit(
             &txn,
             Some(account.id),
@@ -211,7 +201,14 @@ impl Registry {
         Ok(matches.then_some(candidate))
     }
 
-    async fn link_identity(&self, user_id: i64, profile: &ExternalProfile) -> Result<()> {
+    /// Links the login's provider and subject to an account (on `db`, so account creation
+    /// and the link share one transaction).
+    async fn link_identity(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        user_id: i64,
+        profile: &ExternalProfile,
+    ) -> Result<()> {
         identity::ActiveModel {
             user_id: Set(user_id),
             provider: Set(profile.provider.clone()),
@@ -221,7 +218,7 @@ impl Registry {
             last_login_at: Set(Some(now())),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(db)
         .await?;
         Ok(())
     }
