@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-keyserver test-sregistry test-oci test-e2e test-oauth fmt bench fuzz clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-e2e test-oauth fmt bench fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ setup: ## install the build tools (idempotent)
 setup-test: ## install the build and test tools (idempotent)
 	@scripts/setup.sh --test
 
-test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-e2e test-oauth ## every check and test, on SQLite and PostgreSQL
+test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-replicas test-e2e test-oauth ## every check and test, on SQLite and PostgreSQL
 	@echo "make test: all suites passed"
 
 openapi: ## regenerate docs/openapi.json (the REST API's OpenAPI document) from the code
@@ -58,9 +58,10 @@ clean-test-dbs:
 		for db in $$(psql "$(SILO_TEST_POSTGRES_URL)" -Atc "select datname from pg_database where datname like 'silo\_t\_%' or datname like 'silo\_e2e\_%'"); do \
 			psql "$(SILO_TEST_POSTGRES_URL)" -qc "drop database if exists $$db" ; done; fi
 
-test-libclient: ## Apptainer's Go library client against silo in stream and 303 mode (SQLite, then PostgreSQL), incl. a 200 MiB multipart SIF
+test-libclient: ## Apptainer's Go library client against silo in stream and 303 mode (SQLite, then PostgreSQL, then an S3 store), incl. a 200 MiB multipart SIF
 	cargo build -p server
 	LIBCLIENT_BIG_MB=200 end2end/run-libclient.sh $(SILO_DEBUG)
+	LIBCLIENT_STORE=s3 LIBCLIENT_BIG_MB=80 LIBCLIENT_PORT=18082 end2end/run-libclient.sh $(SILO_DEBUG)
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db LIBCLIENT_PORT=18081 end2end/run-libclient.sh $(SILO_DEBUG); \
@@ -89,6 +90,13 @@ test-oci: ## oras-py and skopeo against a running silo (SQLite, then PostgreSQL)
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OCI_PORT=18291 end2end/run-oci.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then exit 1; fi
+
+test-replicas: ## two silo replicas on one PostgreSQL and one S3 store (s3s-fs): push through one, pull through the other, live events, rate limits
+	cargo build -p server
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) end2end/run-replicas.sh $(SILO_DEBUG); \
+	elif [ "$$CI" = true ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; \
+	else echo "SKIPPED: replica test (no PostgreSQL at 127.0.0.1:5432)" >&2; fi
 
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server

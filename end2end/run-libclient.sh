@@ -167,17 +167,10 @@ peak_kib=0
 
 store_env=()
 if [[ $store == s3 ]]; then
-	s3s=$(command -v s3s-fs || echo "$HOME/.cargo/bin/s3s-fs")
-	[[ -x $s3s ]] || die "s3s-fs not found (scripts/setup.sh --test installs it)"
-	mkdir -p "$tmp/s3/silo"
-	s3_secret=secret-$RANDOM$RANDOM
-	"$s3s" --host 127.0.0.1 --port "$s3_port" --access-key silo-e2e --secret-key "$s3_secret" "$tmp/s3" \
-		>"$tmp/s3s.log" 2>&1 &
-	s3_pid=$!
-	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break; sleep 0.1; done
-	store_env=(SILO_STORAGE__BACKEND=s3 SILO_STORAGE__S3__ENDPOINT="http://127.0.0.1:$s3_port"
-		SILO_STORAGE__S3__BUCKET=silo SILO_STORAGE__S3__ACCESS_KEY=silo-e2e
-		SILO_STORAGE__S3__SECRET_KEY="$s3_secret")
+	# shellcheck source=end2end/s3-store.sh
+	source "$here/s3-store.sh"
+	start_s3_store "$tmp/s3" "$s3_port" || die "cannot start the S3 store"
+	store_env=("${s3_env[@]}")
 	log "started s3s-fs (pid $s3_pid) on 127.0.0.1:$s3_port: image bytes go to an S3 store"
 fi
 

@@ -3,7 +3,8 @@
 # and skopeo (Debian). Starts a throwaway silo, creates users and tokens, then:
 #   1. oras-py pushes a siftool-made SIF as Apptainer's oras artifact, monolithic and
 #      chunked, and pulls it back byte-identical;
-#   2. the oras-pushed SIF is pulled through the library API (GET /v1/imagefile/…);
+#   2. the oras-pushed SIF is pulled through the library API (GET /v1/imagefile/…, following
+#      a 303 to the store when it has one);
 #   3. a SIF pushed through the library API is pulled with oras-py;
 #   4. skopeo copies a hand-made OCI image layout into silo and back out, and lists tags;
 #   5. anonymous pushes are refused, and another user's pushes are denied.
@@ -15,6 +16,9 @@
 #   OCI_VENV     virtualenv with oras-py (default ~/.cache/silo-oci-venv)
 #   OCI_KEEP=1   keep the temp dir
 #   SILO_DATABASE_URL  passed through (PostgreSQL runs)
+#   OCI_STORE    "fs" (default) or "s3": keep the bytes in a real s3s-fs started here on
+#                OCI_PORT+1000; blob GETs then answer 307 to presigned store URLs, which
+#                oras-py and skopeo follow
 #
 # Needs: apt-get install skopeo siftool curl python3-venv; pip install oras (in OCI_VENV)
 set -euo pipefail
@@ -41,8 +45,10 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/silo-oci.XXXXXX")
 silo_pid=
+s3_pid=
 cleanup() {
 	local rc=$?
+	[[ -n $s3_pid ]] && { kill "$s3_pid" 2>/dev/null; wait "$s3_pid" 2>/dev/null; } || true
 	if [[ -n $silo_pid ]] && kill -0 "$silo_pid" 2>/dev/null; then
 		kill "$silo_pid" 2>/dev/null || true
 		wait "$silo_pid" 2>/dev/null || true
@@ -73,6 +79,13 @@ make_sif "$tmp/library.sif" 256
 # ---------------------------------------------------------------- silo
 silo_env=(SILO_DATA_DIR="$tmp/data" SILO_LISTEN="$host" SILO_PUBLIC_URL="$base_url"
 	SILO_LOG=info,tower_http=debug)
+if [[ ${OCI_STORE:-fs} == s3 ]]; then
+	# shellcheck source=end2end/s3-store.sh
+	source "$here/s3-store.sh"
+	start_s3_store "$tmp/s3" "$((port + 1000))" || die "cannot start the S3 store"
+	silo_env+=("${s3_env[@]}")
+	log "image bytes go to an S3 store (s3s-fs on 127.0.0.1:$((port + 1000)))"
+fi
 mkdir -p "$tmp/data"
 env "${silo_env[@]}" "$silo" serve >"$tmp/silo.log" 2>&1 &
 silo_pid=$!
@@ -106,7 +119,7 @@ patches=$(grep 'started processing' "$tmp/silo.log" | grep -c 'PATCH' || true)
 log "oras-py chunked push ($patches PATCH chunks) and anonymous pull: byte-identical"
 
 # ---------------------------------------------------------------- 2. oras push -> library pull
-curl -sf -o "$tmp/via-library.sif" "$base_url/v1/imagefile/alice/oras/hello:1.0?arch=amd64" ||
+curl -sfL -o "$tmp/via-library.sif" "$base_url/v1/imagefile/alice/oras/hello:1.0?arch=amd64" ||
 	die "library pull of the oras-pushed image failed"
 same "$tmp/small.sif" "$tmp/via-library.sif"
 log "oras push -> library pull: byte-identical"

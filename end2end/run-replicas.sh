@@ -30,8 +30,6 @@ pass() { log "PASS: $*"; passed=$((passed + 1)); }
 passed=0
 
 [[ -x $silo ]] || die "silo binary not found: $silo"
-s3s=$(command -v s3s-fs || echo "$HOME/.cargo/bin/s3s-fs")
-[[ -x $s3s ]] || die "s3s-fs not found (scripts/setup.sh --test installs it)"
 for cmd in go siftool curl psql sha256sum; do command -v "$cmd" >/dev/null || die "missing $cmd"; done
 pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL is not reachable at 127.0.0.1:5432"
 
@@ -56,15 +54,11 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- the shared parts
 psql "$admin_url" -qc "create database $db" || die "cannot create database $db"
 database_url="${admin_url%/*}/$db"
-mkdir -p "$tmp/s3/silo"
-s3_secret=secret-$RANDOM$RANDOM
-"$s3s" --host 127.0.0.1 --port "$port_s3" --access-key silo-replicas --secret-key "$s3_secret" \
-	"$tmp/s3" >"$tmp/s3s.log" 2>&1 &
-pids+=($!)
-shared=(SILO_DATABASE_URL="$database_url" SILO_STORAGE__BACKEND=s3
-	SILO_STORAGE__S3__ENDPOINT="http://127.0.0.1:$port_s3" SILO_STORAGE__S3__BUCKET=silo
-	SILO_STORAGE__S3__ACCESS_KEY=silo-replicas SILO_STORAGE__S3__SECRET_KEY="$s3_secret"
-	SILO_LIBRARY__MULTIPART_PART_SIZE_MIB=16 SILO_AUTH__RATE_LIMIT__MAX_FAILURES_PER_USER=4
+# shellcheck source=end2end/s3-store.sh
+source "$here/s3-store.sh"
+start_s3_store "$tmp/s3" "$port_s3" || die "cannot start the S3 store"
+pids+=("$s3_pid")
+shared=(SILO_DATABASE_URL="$database_url" "${s3_env[@]}" SILO_LIBRARY__MULTIPART_PART_SIZE_MIB=16 SILO_AUTH__RATE_LIMIT__MAX_FAILURES_PER_USER=4
 	SILO_ACCEPT_NON_SIF=false)
 replica_env() { # replica_env NAME PORT: the environment of one replica
 	printf '%s\n' "${shared[@]}" SILO_DATA_DIR="$tmp/data-$1" SILO_LISTEN="127.0.0.1:$2" \

@@ -222,10 +222,14 @@ func exchangesTo(exs []exchange, method, rawURL string) []exchange {
 	if err != nil {
 		return nil
 	}
+	// A presigned store URL is told apart by its query (the parts of one upload
+	// share the object's path); Silo's own URLs by their path.
+	query := u.RawQuery
+	presigned := strings.Contains(query, "X-Amz-Signature=")
 	u.RawQuery = ""
 	var out []exchange
 	for _, ex := range exs {
-		if ex.Method == method && ex.URL == u.String() {
+		if ex.Method == method && ex.URL == u.String() && (!presigned || ex.Query == query) {
 			out = append(out, ex)
 		}
 	}
