@@ -83,9 +83,10 @@ test-sregistry: ## the real sregistry client and the shub:// request sequence ag
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db end2end/run-sregistry.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then exit 1; fi
 
-test-oci: ## oras-py and skopeo against a running silo (SQLite, then PostgreSQL), cross-protocol pulls
+test-oci: ## oras-py and skopeo against a running silo (SQLite, then an S3 store, then PostgreSQL), cross-protocol pulls
 	cargo build -p server
 	end2end/run-oci.sh $(SILO_DEBUG)
+	OCI_STORE=s3 OCI_PORT=18292 end2end/run-oci.sh $(SILO_DEBUG)
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OCI_PORT=18291 end2end/run-oci.sh $(SILO_DEBUG); \
