@@ -191,7 +191,14 @@ impl Registry {
         };
         let received = self
             .store
-            .write_part(session_id, number as u32, offset, len, data, expected.as_ref())
+            .write_part(
+                session_id,
+                number as u32,
+                offset,
+                len,
+                data,
+                expected.as_ref(),
+            )
             .await?;
         let sha = received.to_string();
         self.upsert_part(session_id, number, |part| {

@@ -9,7 +9,9 @@ struct StoreDir(tempfile::TempDir);
 #[async_trait::async_trait]
 impl Leftovers for StoreDir {
     async fn leftovers(&self) -> usize {
-        std::fs::read_dir(self.0.path().join("tmp")).unwrap().count()
+        std::fs::read_dir(self.0.path().join("tmp"))
+            .unwrap()
+            .count()
     }
 }
 

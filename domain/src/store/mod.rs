@@ -14,10 +14,10 @@ pub mod fs;
 pub mod s3;
 mod s3_requests;
 #[cfg(test)]
-pub mod suite;
-#[cfg(test)]
 #[path = "s3_tests.rs"]
 mod s3_tests;
+#[cfg(test)]
+pub mod suite;
 
 pub use fs::FsBlobStore;
 pub use s3::{S3BlobStore, S3Settings};

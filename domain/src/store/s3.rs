@@ -199,7 +199,10 @@ impl S3BlobStore {
         }
         let client = S3Client::new(
             &settings.endpoint,
-            settings.public_endpoint.as_deref().filter(|e| !e.is_empty()),
+            settings
+                .public_endpoint
+                .as_deref()
+                .filter(|e| !e.is_empty()),
             &settings.bucket,
             &settings.region,
             settings.path_style,
@@ -232,7 +235,11 @@ impl S3BlobStore {
                 }
                 Ok(())
             }
-            Err(StoreError::NotFound) => self.client.put(&key, Bytes::from_static(LAYOUT.as_bytes())).await,
+            Err(StoreError::NotFound) => {
+                self.client
+                    .put(&key, Bytes::from_static(LAYOUT.as_bytes()))
+                    .await
+            }
             Err(e) => Err(e),
         }
     }
@@ -423,7 +430,11 @@ impl S3BlobStore {
     /// first missing one.
     async fn recorded_etags(&self, upload_id: &str) -> Result<Vec<String>, StoreError> {
         let mut etags = Vec::new();
-        for object in self.client.list(&self.upload_key(upload_id, "etag-")).await? {
+        for object in self
+            .client
+            .list(&self.upload_key(upload_id, "etag-"))
+            .await?
+        {
             let number = object
                 .key
                 .rsplit_once("etag-")
@@ -431,7 +442,12 @@ impl S3BlobStore {
             if number != Some(etags.len() + 1) {
                 break;
             }
-            let bytes: Vec<Bytes> = self.client.get(&object.key, None).await?.try_collect().await?;
+            let bytes: Vec<Bytes> = self
+                .client
+                .get(&object.key, None)
+                .await?
+                .try_collect()
+                .await?;
             etags.push(String::from_utf8_lossy(&bytes.concat()).to_string());
         }
         Ok(etags)
@@ -462,14 +478,17 @@ impl S3BlobStore {
             UploadState::Append => {
                 let (keys, _) = self.chunks(upload_id).await?;
                 let client = Arc::clone(&self.client);
-                let joined: ByteStream = Box::pin(
-                    futures::stream::iter(keys)
-                        .then(move |key| {
-                            let client = Arc::clone(&client);
-                            async move { client.get(&key, None).await.map_err(std::io::Error::other) }
-                        })
-                        .try_flatten(),
-                );
+                let joined: ByteStream =
+                    Box::pin(
+                        futures::stream::iter(keys)
+                            .then(move |key| {
+                                let client = Arc::clone(&client);
+                                async move {
+                                    client.get(&key, None).await.map_err(std::io::Error::other)
+                                }
+                            })
+                            .try_flatten(),
+                    );
                 self.put(joined, expected).await
             }
         };

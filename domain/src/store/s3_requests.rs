@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use futures::TryStreamExt;
 use rusty_s3::actions::{
-    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject,
-    GetObject, HeadObject, ListObjectsV2, PutObject, UploadPart,
+    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject,
+    HeadObject, ListObjectsV2, PutObject, UploadPart,
 };
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use std::time::Duration;
@@ -156,7 +156,9 @@ impl S3Client {
     pub async fn copy(&self, from: &str, to: &str) -> Result<(), StoreError> {
         let source = format!("/{}/{from}", self.bucket.name());
         let mut action = PutObject::new(&self.bucket, self.creds(), to);
-        action.headers_mut().insert("x-amz-copy-source", source.clone());
+        action
+            .headers_mut()
+            .insert("x-amz-copy-source", source.clone());
         let url = action.sign(OWN_REQUEST_TTL);
         let response = self
             .http
@@ -165,11 +167,7 @@ impl S3Client {
             .send()
             .await
             .map_err(send_error)?;
-        let body = checked(response)
-            .await?
-            .text()
-            .await
-            .map_err(send_error)?;
+        let body = checked(response).await?.text().await.map_err(send_error)?;
         // S3 may answer 200 and report the failure in the body.
         if body.contains("<Error>") {
             return Err(backend(format!("copy of {from} failed")));

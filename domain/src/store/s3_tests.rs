@@ -15,7 +15,13 @@ impl Leftovers for TestS3 {
             std::fs::read_dir(dir).map_or(0, |entries| {
                 entries
                     .flatten()
-                    .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            count(&e.path())
+                        } else {
+                            1
+                        }
+                    })
                     .sum()
             })
         }
@@ -60,7 +66,10 @@ async fn downloads_through_presigned_urls_with_ranges() {
         .unwrap();
     let whole = client().get(&url).send().await.unwrap();
     assert_eq!(whole.status(), 200);
-    assert!(whole.bytes().await.unwrap() == data, "presigned download differs");
+    assert!(
+        whole.bytes().await.unwrap() == data,
+        "presigned download differs"
+    );
     let part = client()
         .get(&url)
         .header("range", "bytes=10-19")
@@ -114,7 +123,10 @@ async fn takes_parts_straight_from_clients_and_verifies_the_whole() {
         .await
         .unwrap();
     assert!(blob.newly_stored);
-    assert!(read_all(&store, &blob.sha256, None).await == data, "read back differs");
+    assert!(
+        read_all(&store, &blob.sha256, None).await == data,
+        "read back differs"
+    );
     assert_eq!(server.leftovers().await, 0);
 }
 
@@ -126,13 +138,14 @@ async fn direct_parts_that_do_not_make_the_image_are_refused() {
     let data = noise(3000, 4);
     let id = "bad0";
     store.begin_multipart(id, data.len() as u64).await.unwrap();
-    let url = store
-        .presigned_part(id, 1, None)
-        .await
-        .unwrap()
-        .unwrap();
+    let url = store.presigned_part(id, 1, None).await.unwrap().unwrap();
     let forged = noise(3000, 5);
-    let sent = client().put(&url).body(forged.clone()).send().await.unwrap();
+    let sent = client()
+        .put(&url)
+        .body(forged.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sent.status(), 200);
     let etag = sent.headers()["etag"].to_str().unwrap().to_string();
     let expected = Expected {
@@ -152,7 +165,14 @@ async fn direct_parts_that_do_not_make_the_image_are_refused() {
     let id = "bad1";
     store.begin_multipart(id, 10).await.unwrap();
     let err = store
-        .complete_direct_multipart(id, &[], &Expected { sha256: None, size: Some(10) })
+        .complete_direct_multipart(
+            id,
+            &[],
+            &Expected {
+                sha256: None,
+                size: Some(10),
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::SizeMismatch { .. }), "{err}");

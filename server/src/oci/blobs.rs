@@ -56,11 +56,7 @@ pub async fn get(
             // The store serves the bytes (and any range) itself.
             let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
             set(&mut r, "location", &url);
-            set(
-                &mut r,
-                "docker-content-digest",
-                &format!("sha256:{sha}"),
-            );
+            set(&mut r, "docker-content-digest", &format!("sha256:{sha}"));
             return Ok(r);
         }
         let reader = registry
