@@ -19,6 +19,7 @@ mod events;
 mod events_relay;
 mod identities;
 mod images;
+mod jobs;
 mod keys;
 mod login_failures;
 mod metadata;
@@ -61,6 +62,7 @@ pub use catalog::{
 pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER, EVENT_CHANNEL};
 pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;
+pub use jobs::{MaintenanceReport, MAINTENANCE_LOCK};
 pub use keys::{
     KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
 };
