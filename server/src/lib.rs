@@ -1,5 +1,6 @@
 //! The `silo` server: configuration, the HTTP router and its protocol adapters.
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod events;
@@ -46,8 +47,11 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
             config.blob_dir().display()
         )
     })?;
-    let key = secret_key::load_or_create(&config.data_dir)?;
-    Ok(Registry::new(db, Arc::new(store))
+    let key_file = config.secret_key_file();
+    let key = secret_key::load_or_create(&key_file)?;
+    let registry = Registry::new(db, Arc::new(store))
         .with_accept_non_sif(config.accept_non_sif)
-        .with_secret_key(key))
+        .with_secret_key(key);
+    secret_key::check_shared(&registry, &key_file, &key).await?;
+    Ok(registry)
 }
