@@ -2,6 +2,8 @@
 //! (sign-in failures, the secret key, live events). Each test builds two routers or two
 //! registries over the same fresh database, with separate connection pools.
 mod common;
+#[path = "common/sse.rs"]
+mod sse;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -16,7 +18,9 @@ use silo_domain::services::NewToken;
 use silo_domain::store::FsBlobStore;
 use silo_domain::Registry;
 use std::net::SocketAddr;
+use sse::EventStream;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 const CLIENT: &str = "192.0.2.10:40000";
@@ -24,6 +28,13 @@ const CLIENT: &str = "192.0.2.10:40000";
 /// A second router over `h`'s database (its own connection pool and registry), configured
 /// like `h`'s by `adjust`.
 async fn second_replica(h: &Harness, adjust: impl FnOnce(&mut Config)) -> Router {
+    replica_and_registry(h, adjust).await.0
+}
+
+async fn replica_and_registry(
+    h: &Harness,
+    adjust: impl FnOnce(&mut Config),
+) -> (Router, Registry) {
     let store = FsBlobStore::open(&h.blob_root).await.unwrap();
     let registry =
         Registry::new(h.db.another_replica().await, Arc::new(store)).with_accept_non_sif(true);
@@ -34,7 +45,10 @@ async fn second_replica(h: &Harness, adjust: impl FnOnce(&mut Config)) -> Router
         ..Config::default()
     };
     adjust(&mut config);
-    server::router::app(AppState::new(registry, config))
+    (
+        server::router::app(AppState::new(registry.clone(), config)),
+        registry,
+    )
 }
 
 /// `POST /rpc/login` (the token sign-in) with this form, from [`CLIENT`].
@@ -147,4 +161,64 @@ async fn replicas_with_their_own_data_dirs_share_the_configured_secret_key() {
     let refused = server::open_registry(&replica("c", None)).await;
     let message = format!("{:#}", refused.err().expect("a different key is refused"));
     assert!(message.contains("secret_key_file"), "{message}");
+}
+
+#[tokio::test]
+async fn live_events_reach_viewers_on_every_replica_exactly_once() {
+    let a = Harness::new().await;
+    let (b, b_registry) = replica_and_registry(&a, |_| {}).await;
+    let stop = CancellationToken::new();
+    a.registry.start_event_relay(stop.clone()).await;
+    b_registry.start_event_relay(stop.clone()).await;
+    if a.db.skip_unless_postgres("live events across replicas") {
+        return;
+    }
+    let alice = a.user("alice", false).await;
+    let bob = a.user("bob", false).await;
+    let mut anonymous_on_a = EventStream::open(&a.app, None).await;
+    let mut alice_on_b = EventStream::open(&b, Some(&alice)).await;
+    let mut bob_on_b = EventStream::open(&b, Some(&bob)).await;
+
+    let secret = a.container(&alice, "alice/hidden/secret", true).await;
+    let open = a.container(&alice, "alice/open/tool", false).await;
+    a.push(&alice, &secret, b"private bytes", "latest").await;
+    a.push(&alice, &open, b"public bytes", "latest").await;
+
+    let pushed = |path: &str| serde_json::json!({"kind": "pushed", "path": path});
+    assert_eq!(alice_on_b.next().await, Some(pushed("alice/hidden/secret")));
+    assert_eq!(alice_on_b.next().await, Some(pushed("alice/open/tool")));
+    for stream in [&mut anonymous_on_a, &mut bob_on_b] {
+        assert_eq!(stream.next().await, Some(pushed("alice/open/tool")));
+    }
+    for stream in [&mut anonymous_on_a, &mut alice_on_b, &mut bob_on_b] {
+        assert_eq!(stream.next().await, None, "each event exactly once");
+    }
+
+    // The database drops the replicas' listening sessions: their viewers are told to
+    // refresh, and events flow again once the relays have reconnected.
+    use sea_orm::ConnectionTrait;
+    a.db.db
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .unwrap();
+    let changed = serde_json::json!({"kind": "changed"});
+    for stream in [&mut anonymous_on_a, &mut bob_on_b] {
+        assert_eq!(stream.next().await, Some(changed.clone()));
+    }
+    let reply = send(
+        &b,
+        Request::delete("/v1/images/alice/open/tool:latest?arch=amd64")
+            .header("authorization", format!("Bearer {alice}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let gone = serde_json::json!({"kind": "deleted", "path": "alice/open/tool"});
+    assert_eq!(anonymous_on_a.next().await, Some(gone.clone()));
+    assert_eq!(bob_on_b.next().await, Some(gone));
+    stop.cancel();
 }
