@@ -71,10 +71,16 @@ async fn maintain(registry: &Registry, limits: silo_domain::services::SessionLim
     match registry.maintenance(limits).await {
         Ok(Some(report)) => {
             if report.expired_uploads > 0 {
-                tracing::info!(swept = report.expired_uploads, "forgot expired upload sessions");
+                tracing::info!(
+                    swept = report.expired_uploads,
+                    "forgot expired upload sessions"
+                );
             }
             if report.ended_sessions > 0 {
-                tracing::info!(ended = report.ended_sessions, "forgot ended browser sessions");
+                tracing::info!(
+                    ended = report.ended_sessions,
+                    "forgot ended browser sessions"
+                );
             }
         }
         Ok(None) => tracing::debug!("another replica is doing the maintenance round"),

@@ -79,7 +79,11 @@ mod tests {
         let path = dir.path().join(super::FILE_NAME);
         let key = super::load_or_create(&path).unwrap();
         assert_eq!(super::load_or_create(&path).unwrap(), key);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
         std::fs::write(&path, "not hex").unwrap();
         assert!(super::load_or_create(&path).is_err());
     }

@@ -17,8 +17,8 @@ use server::state::AppState;
 use silo_domain::services::NewToken;
 use silo_domain::store::FsBlobStore;
 use silo_domain::Registry;
-use std::net::SocketAddr;
 use sse::EventStream;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -31,10 +31,7 @@ async fn second_replica(h: &Harness, adjust: impl FnOnce(&mut Config)) -> Router
     replica_and_registry(h, adjust).await.0
 }
 
-async fn replica_and_registry(
-    h: &Harness,
-    adjust: impl FnOnce(&mut Config),
-) -> (Router, Registry) {
+async fn replica_and_registry(h: &Harness, adjust: impl FnOnce(&mut Config)) -> (Router, Registry) {
     let store = FsBlobStore::open(&h.blob_root).await.unwrap();
     let registry =
         Registry::new(h.db.another_replica().await, Arc::new(store)).with_accept_non_sif(true);

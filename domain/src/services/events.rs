@@ -99,12 +99,14 @@ impl RegistryEvent {
     /// path and goes to everyone).
     pub fn path_for(&self, viewer: &Actor) -> Option<String> {
         let target = self.target.as_ref()?;
-        viewer.can_read(&target.entity, &target.collection).then(|| {
-            format!(
-                "{}/{}/{}",
-                target.entity.name, target.collection.name, target.container
-            )
-        })
+        viewer
+            .can_read(&target.entity, &target.collection)
+            .then(|| {
+                format!(
+                    "{}/{}/{}",
+                    target.entity.name, target.collection.name, target.container
+                )
+            })
     }
 }
 

@@ -107,7 +107,10 @@ impl Registry {
         if *notice.origin == *self.events.origin {
             return;
         }
-        let event = match (notice.kind(), self.load_container_view(notice.container).await) {
+        let event = match (
+            notice.kind(),
+            self.load_container_view(notice.container).await,
+        ) {
             (Some(ChangeKind::Missed) | None, _) | (_, Err(_)) => RegistryEvent::missed(),
             (Some(kind), Ok(view)) => RegistryEvent::about(kind, &view),
         };

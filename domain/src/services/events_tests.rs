@@ -196,26 +196,30 @@ async fn an_event_published_through_one_replica_reaches_the_others_exactly_once(
         b.start_event_relay(stop.clone()).await,
     );
     if db.skip_unless_postgres("events across replicas") {
-        assert!(relays.0.is_none() && relays.1.is_none(), "no relay on SQLite");
+        assert!(
+            relays.0.is_none() && relays.1.is_none(),
+            "no relay on SQLite"
+        );
         return;
     }
     let alice = actor(&a, "alice").await;
-    let bob = b.authenticate(&{
-        a.create_user("bob", "", false).await.unwrap();
-        a.create_token(
-            "bob",
-            NewToken {
-                label: "t".into(),
-                scope: None,
-                expires_in_days: None,
-            },
-        )
+    let bob = b
+        .authenticate(&{
+            a.create_user("bob", "", false).await.unwrap();
+            a.create_token(
+                "bob",
+                NewToken {
+                    label: "t".into(),
+                    scope: None,
+                    expires_in_days: None,
+                },
+            )
+            .await
+            .unwrap()
+            .secret
+        })
         .await
-        .unwrap()
-        .secret
-    })
-    .await
-    .unwrap();
+        .unwrap();
     let open = container(&a, &alice, "open", false).await;
     let secret = container(&a, &alice, "secret", true).await;
     let (mut on_a, mut on_b) = (a.subscribe(), b.subscribe());
@@ -224,7 +228,10 @@ async fn an_event_published_through_one_replica_reaches_the_others_exactly_once(
     for (events, replica) in [(&mut on_a, "a"), (&mut on_b, "b")] {
         let event = next(events).await;
         assert_eq!(event.kind, ChangeKind::ImagePushed, "on {replica}");
-        assert_eq!(event.path_for(&Actor::Anonymous).as_deref(), Some("alice/open/tool"));
+        assert_eq!(
+            event.path_for(&Actor::Anonymous).as_deref(),
+            Some("alice/open/tool")
+        );
     }
     // Through the other replica, into a private collection: the policy still filters.
     push(&b, &alice, secret, "private bytes").await;
@@ -272,12 +279,19 @@ async fn the_relay_reconnects_after_losing_its_connection() {
         .unwrap();
     assert_eq!(ended.rows_affected(), 1, "one listening session");
     let event = next(&mut on_b).await;
-    assert_eq!(event.kind, ChangeKind::Missed, "subscribers learn they may have missed events");
+    assert_eq!(
+        event.kind,
+        ChangeKind::Missed,
+        "subscribers learn they may have missed events"
+    );
     assert_eq!(event.path_for(&Actor::Anonymous), None);
     push(&a, &alice, open, "after the reconnection").await;
     let event = next(&mut on_b).await;
     assert_eq!(event.kind, ChangeKind::ImagePushed);
-    assert_eq!(event.path_for(&Actor::Anonymous).as_deref(), Some("alice/open/tool"));
+    assert_eq!(
+        event.path_for(&Actor::Anonymous).as_deref(),
+        Some("alice/open/tool")
+    );
     stop.cancel();
     tokio::time::timeout(std::time::Duration::from_secs(2), relay)
         .await

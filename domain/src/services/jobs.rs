@@ -116,13 +116,21 @@ mod tests {
         started.await.unwrap();
         let meanwhile = b.run_exclusive(LOCK, || async { Ok("b ran") }).await;
         let other_lock = b.run_exclusive(LOCK + 1, || async { Ok("b ran") }).await;
-        assert_eq!(other_lock.unwrap(), Some("b ran"), "other jobs are not held up");
+        assert_eq!(
+            other_lock.unwrap(),
+            Some("b ran"),
+            "other jobs are not held up"
+        );
         finish.send(()).unwrap();
         assert_eq!(holder.await.unwrap().unwrap(), Some("a ran"));
         if db.is_postgres() {
             assert_eq!(meanwhile.unwrap(), None, "b skips while a holds the lock");
         } else {
-            assert_eq!(meanwhile.unwrap(), Some("b ran"), "SQLite just runs the job");
+            assert_eq!(
+                meanwhile.unwrap(),
+                Some("b ran"),
+                "SQLite just runs the job"
+            );
         }
         let after = b.run_exclusive(LOCK, || async { Ok("b ran") }).await;
         assert_eq!(after.unwrap(), Some("b ran"), "released when a finished");
@@ -150,7 +158,10 @@ mod tests {
             })
         };
         started.await.unwrap();
-        assert_eq!(b.run_exclusive(LOCK, || async { Ok(()) }).await.unwrap(), None);
+        assert_eq!(
+            b.run_exclusive(LOCK, || async { Ok(()) }).await.unwrap(),
+            None
+        );
         holder.abort();
         let _ = holder.await;
         // The dropped transaction rolls back in the background: give it a moment.
@@ -169,6 +180,9 @@ mod tests {
             })
             .await;
         assert!(failed.is_err());
-        assert_eq!(b.run_exclusive(LOCK, || async { Ok(()) }).await.unwrap(), Some(()));
+        assert_eq!(
+            b.run_exclusive(LOCK, || async { Ok(()) }).await.unwrap(),
+            Some(())
+        );
     }
 }

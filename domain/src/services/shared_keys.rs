@@ -48,8 +48,7 @@ impl Registry {
             Ok(())
         } else {
             Err(DomainError::Conflict(
-                "another replica sharing this database uses a different server secret key"
-                    .into(),
+                "another replica sharing this database uses a different server secret key".into(),
             ))
         }
     }

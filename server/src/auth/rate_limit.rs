@@ -120,7 +120,11 @@ impl LoginLimiter {
     }
 
     /// Whether a sign-in by `username` from `client` may be tried now.
-    pub async fn check(&self, client: Option<IpAddr>, username: &str) -> Result<(), TooManyAttempts> {
+    pub async fn check(
+        &self,
+        client: Option<IpAddr>,
+        username: &str,
+    ) -> Result<(), TooManyAttempts> {
         self.check_at(Utc::now(), client, username).await
     }
 
@@ -157,7 +161,10 @@ impl LoginLimiter {
         match self.registry.login_wait(&limits, self.window(), now).await {
             Ok(None) => Ok(()),
             Ok(Some(wait)) => Err(TooManyAttempts {
-                retry_after: wait.to_std().unwrap_or_default().max(Duration::from_millis(1)),
+                retry_after: wait
+                    .to_std()
+                    .unwrap_or_default()
+                    .max(Duration::from_millis(1)),
             }),
             Err(err) => {
                 tracing::error!(error = %err, "could not read the failed sign-ins");
@@ -166,7 +173,12 @@ impl LoginLimiter {
         }
     }
 
-    pub async fn record_failure_at(&self, now: DateTime<Utc>, client: Option<IpAddr>, username: &str) {
+    pub async fn record_failure_at(
+        &self,
+        now: DateTime<Utc>,
+        client: Option<IpAddr>,
+        username: &str,
+    ) {
         let keys: Vec<String> = self
             .keys(client, username)
             .into_iter()
@@ -265,7 +277,9 @@ mod tests {
     /// A limiter over a fresh database (kept alive by the returned `TestDb`).
     async fn limiter(per_user: u32, per_ip: u32) -> (LoginLimiter, TestDb) {
         let db = TestDb::new().await;
-        let store = FsBlobStore::open(db.dir.path().join("blobs")).await.unwrap();
+        let store = FsBlobStore::open(db.dir.path().join("blobs"))
+            .await
+            .unwrap();
         let registry = Registry::new(db.db.clone(), Arc::new(store));
         let settings = LoginRateLimitSettings {
             max_failures_per_user: per_user,
@@ -289,7 +303,10 @@ mod tests {
         let (l, _db) = limiter(3, 100).await;
         let t0 = Utc::now();
         for i in 0..3 {
-            assert!(l.check_at(t0, ip("10.0.0.1"), "alice").await.is_ok(), "try {i}");
+            assert!(
+                l.check_at(t0, ip("10.0.0.1"), "alice").await.is_ok(),
+                "try {i}"
+            );
             l.record_failure_at(t0 + secs(i), ip("10.0.0.1"), "alice")
                 .await;
         }
@@ -330,7 +347,8 @@ mod tests {
         let (l, _db) = limiter(100, 2).await;
         let t0 = Utc::now();
         l.record_failure_at(t0, ip("2001:db8:1:2::1"), "a").await;
-        l.record_failure_at(t0, ip("2001:db8:1:2:ffff::9"), "b").await;
+        l.record_failure_at(t0, ip("2001:db8:1:2:ffff::9"), "b")
+            .await;
         assert!(l.check_at(t0, ip("2001:db8:1:2::77"), "c").await.is_err());
         assert!(l.check_at(t0, ip("2001:db8:1:3::1"), "c").await.is_ok());
         assert_eq!(
@@ -363,10 +381,7 @@ mod tests {
             l.record_failure_at(t0 + secs(s), None, "alice").await;
         }
         // Failures at 100 and 200 count; at 250 the next is allowed at 400.
-        let refused = l
-            .check_at(t0 + secs(250), None, "alice")
-            .await
-            .unwrap_err();
+        let refused = l.check_at(t0 + secs(250), None, "alice").await.unwrap_err();
         assert_eq!(refused.retry_after, Duration::from_secs(150));
         assert_eq!(refused.retry_after_secs(), 150);
         assert!(l.check_at(t0 + secs(400), None, "alice").await.is_ok());
