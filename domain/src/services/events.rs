@@ -12,6 +12,7 @@
 //! the policy, per viewer, whether that viewer may learn about it
 //! ([`RegistryEvent::path_for`]); the names themselves are never handed out unchecked.
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -117,6 +118,8 @@ pub(crate) struct EventBus {
     /// Tags this registry's notifications, so its relay skips them (they were delivered
     /// locally already).
     pub(crate) origin: Arc<str>,
+    /// Whether a relay runs for this registry (one at most, or events would come twice).
+    pub(crate) relay_running: Arc<AtomicBool>,
 }
 
 impl EventBus {
@@ -124,6 +127,7 @@ impl EventBus {
         EventBus {
             local: broadcast::channel(EVENT_BUFFER).0,
             origin: random_hex(8).into(),
+            relay_running: Arc::default(),
         }
     }
 }

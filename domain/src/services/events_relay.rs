@@ -7,6 +7,7 @@
 //! When the listening connection is lost, the relay reconnects with exponential backoff
 //! (from [`RELAY_BACKOFF_MIN`] up to [`RELAY_BACKOFF_MAX`]) and, once listening again, tells
 //! the local subscribers that they may have missed events ([`ChangeKind::Missed`]).
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
@@ -24,11 +25,14 @@ pub const RELAY_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 impl Registry {
     /// Starts relaying the events other replicas publish (PostgreSQL), until `stop` is
-    /// cancelled or the database is closed; None on SQLite, where there is nothing to relay.
+    /// cancelled or the database is closed; None on SQLite, where there is nothing to relay,
+    /// and when this registry (or a clone) runs a relay already (events would come twice).
     /// Returns once the first `LISTEN` succeeded (or failed: the task then keeps trying), so
     /// events published after it returns are not missed.
     pub async fn start_event_relay(&self, stop: CancellationToken) -> Option<JoinHandle<()>> {
-        if self.db.get_database_backend() != DbBackend::Postgres {
+        if self.db.get_database_backend() != DbBackend::Postgres
+            || self.events.relay_running.swap(true, Ordering::SeqCst)
+        {
             return None;
         }
         let pool = self.db.get_postgres_connection_pool().clone();
@@ -41,7 +45,9 @@ impl Registry {
         };
         let relay = self.clone();
         Some(tokio::spawn(async move {
+            let running = relay.events.relay_running.clone();
             relay.relay(pool, first, stop).await;
+            running.store(false, Ordering::SeqCst);
         }))
     }
 

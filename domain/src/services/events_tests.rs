@@ -202,6 +202,10 @@ async fn an_event_published_through_one_replica_reaches_the_others_exactly_once(
         );
         return;
     }
+    assert!(
+        a.clone().start_event_relay(stop.clone()).await.is_none(),
+        "one relay per registry"
+    );
     let alice = actor(&a, "alice").await;
     let bob = b
         .authenticate(&{
