@@ -87,3 +87,21 @@ async fn maintain(registry: &Registry, limits: silo_domain::services::SessionLim
         Err(err) => tracing::error!(error = %err, "maintenance round failed"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MaintenanceSettings;
+
+    #[test]
+    fn the_interval_is_checked() {
+        assert!(MaintenanceSettings::default().problems().is_empty());
+        let off = MaintenanceSettings {
+            interval_seconds: 0,
+        };
+        assert!(off.problems().is_empty(), "0 turns the timer off");
+        let absurd = MaintenanceSettings {
+            interval_seconds: 30 * 86_400,
+        };
+        assert_eq!(absurd.problems().len(), 1);
+    }
+}

@@ -284,10 +284,11 @@ impl Config {
         }
     }
 
-    /// `secret_key_file`, else `<data_dir>/secret.key`.
+    /// `secret_key_file` (unless empty), else `<data_dir>/secret.key`.
     pub fn secret_key_file(&self) -> PathBuf {
         self.secret_key_file
             .clone()
+            .filter(|path| !path.as_os_str().is_empty())
             .unwrap_or_else(|| self.data_dir.join(crate::secret_key::FILE_NAME))
     }
 
