@@ -30,6 +30,10 @@
 #   LIBCLIENT_RUN    passed to `go test -run` (default: all tests)
 #   SILO_ANON_PULL   passed through ("0" if anonymous pulls must be refused)
 #   LIBCLIENT_RSS_FILE  write silo's peak RSS (KiB, the highest of the modes) there at the end
+#   LIBCLIENT_STORE  "fs" (default) or "s3": keep the bytes in an S3 store, a real s3s-fs
+#                    (crates.io; scripts/setup.sh --test installs it) started here on
+#                    LIBCLIENT_S3_PORT (default port+1000); multipart parts then go straight
+#                    to the store and redirect-mode downloads are presigned store URLs
 #
 # Needs: apt-get install golang-go golang-github-apptainer-container-library-client-dev \
 #        golang-github-sylabs-sif-dev siftool curl
@@ -44,6 +48,8 @@ port=${LIBCLIENT_PORT:-18080}
 sif_mb=${SIF_MB:-4}
 modes=${LIBCLIENT_MODES:-stream redirect}
 part_mib=${LIBCLIENT_PART_MIB:-16}
+store=${LIBCLIENT_STORE:-fs}
+s3_port=${LIBCLIENT_S3_PORT:-$((port + 1000))}
 base_url=http://127.0.0.1:$port
 
 log() { printf '[run-libclient] %s\n' "$*" >&2; }
@@ -55,6 +61,7 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $big_mb =~ ^[0-9]+$ ]] || die "BIG_MB must be a non-negative integer, got '$big_mb'"
 [[ $port =~ ^[0-9]+$ ]] || die "LIBCLIENT_PORT must be a number, got '$port'"
 [[ $part_mib =~ ^[0-9]+$ ]] && ((part_mib >= 5)) || die "LIBCLIENT_PART_MIB must be a number >= 5, got '$part_mib'"
+[[ $store == fs || $store == s3 ]] || die "LIBCLIENT_STORE must be fs or s3, got '$store'"
 read -r -a modes <<<"$modes"
 ((${#modes[@]})) || die "LIBCLIENT_MODES is empty"
 for mode in "${modes[@]}"; do
@@ -79,6 +86,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/silo-libclient.XXXXXX")
 silo_pid=
 silo_log=
+s3_pid=
 stop_silo() {
 	if [[ -n $silo_pid ]] && kill -0 "$silo_pid" 2>/dev/null; then
 		kill "$silo_pid" 2>/dev/null || true
@@ -91,6 +99,7 @@ stop_silo() {
 cleanup() {
 	local rc=$?
 	stop_silo
+	[[ -n $s3_pid ]] && { kill "$s3_pid" 2>/dev/null; wait "$s3_pid" 2>/dev/null; } || true
 	if ((rc != 0)) && [[ -n $silo_log && -f $silo_log ]]; then
 		log "last lines of $(basename "$silo_log"):"
 		tail -n 40 "$silo_log" >&2 || true
@@ -156,11 +165,28 @@ log "Go test package builds offline"
 mkdir -p "$tmp/data"
 peak_kib=0
 
+store_env=()
+if [[ $store == s3 ]]; then
+	s3s=$(command -v s3s-fs || echo "$HOME/.cargo/bin/s3s-fs")
+	[[ -x $s3s ]] || die "s3s-fs not found (scripts/setup.sh --test installs it)"
+	mkdir -p "$tmp/s3/silo"
+	s3_secret=secret-$RANDOM$RANDOM
+	"$s3s" --host 127.0.0.1 --port "$s3_port" --access-key silo-e2e --secret-key "$s3_secret" "$tmp/s3" \
+		>"$tmp/s3s.log" 2>&1 &
+	s3_pid=$!
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break; sleep 0.1; done
+	store_env=(SILO_STORAGE__BACKEND=s3 SILO_STORAGE__S3__ENDPOINT="http://127.0.0.1:$s3_port"
+		SILO_STORAGE__S3__BUCKET=silo SILO_STORAGE__S3__ACCESS_KEY=silo-e2e
+		SILO_STORAGE__S3__SECRET_KEY="$s3_secret")
+	log "started s3s-fs (pid $s3_pid) on 127.0.0.1:$s3_port: image bytes go to an S3 store"
+fi
+
 # start_silo MODE: silo serve on $port with that download mode; waits for /version.
 start_silo() {
 	local mode=$1
 	silo_env=(SILO_DATA_DIR="$tmp/data" SILO_LISTEN="127.0.0.1:$port" SILO_PUBLIC_URL="$base_url"
-		SILO_LIBRARY__DOWNLOAD_MODE="$mode" SILO_LIBRARY__MULTIPART_PART_SIZE_MIB="$part_mib")
+		SILO_LIBRARY__DOWNLOAD_MODE="$mode" SILO_LIBRARY__MULTIPART_PART_SIZE_MIB="$part_mib"
+		"${store_env[@]}")
 	silo_log=$tmp/silo-$mode.log
 	env "${silo_env[@]}" "$silo" serve >>"$silo_log" 2>&1 &
 	silo_pid=$!
@@ -204,7 +230,7 @@ run_suite() { # run_suite MODE SIF ARM64_SIF [go test args...]
 		cd "$pkg_dir"
 		export SILO_URL=$base_url SILO_USER=alice SILO_TOKEN=$alice_token \
 			SILO_OTHER_USER=bob SILO_OTHER_TOKEN=$bob_token SILO_SIF=$sif SILO_SIF_ARM64=$arm \
-			SILO_DOWNLOAD_MODE=$mode SILO_MULTIPART_PART_MIB=$part_mib
+			SILO_DOWNLOAD_MODE=$mode SILO_MULTIPART_PART_MIB=$part_mib SILO_STORE=$store
 		go test "$@" ./...
 	)
 }

@@ -12,6 +12,8 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0       # npm's wasm-opt; Debian's (108) breaks current WASM
 ORAS_PY_VERSION=0.2.43         # PyPI oras, for end2end/run-oci.sh
+S3S_FS_VERSION=0.14.1          # crates.io s3s-fs: the S3 server of the storage and replica tests
+                               # (0.15+ needs a newer Rust than the machine's 1.95)
 ORAS_VENV=${OCI_VENV:-$HOME/.cache/silo-oci-venv}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 want_test=0
@@ -91,6 +93,12 @@ if ((want_test)); then
 		say "installing the sregistry client $SREGISTRY_VERSION into $venv"
 		python3 -m venv "$venv"
 		"$venv/bin/pip" install -q "sregistry[registry-basic]==$SREGISTRY_VERSION"
+	fi
+fi
+if ((want_test)); then
+	if [[ $(s3s-fs --version 2>/dev/null) != "s3s-fs $S3S_FS_VERSION" ]]; then
+		say "installing s3s-fs $S3S_FS_VERSION (an S3-compatible server for the tests; a few minutes)"
+		cargo install -q s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --force
 	fi
 fi
 say "tools ready"

@@ -29,6 +29,9 @@
 //	SILO_MULTIPART_PART_MIB  the part size (MiB) the server must announce for
 //	                  multipart uploads (optional; its
 //	                  SILO_LIBRARY__MULTIPART_PART_SIZE_MIB)
+//	SILO_STORE        "s3" when Silo stores bytes in an S3 store with direct
+//	                  part uploads and download redirects (part PUTs and
+//	                  download URLs then go to the store); unset: Silo's own
 //
 // If a required variable is missing every test fails; none is skipped.
 package libclient

@@ -61,6 +61,27 @@ type env struct {
 	// PartSizeMiB is the multipart part size the server must hand out
 	// (SILO_MULTIPART_PART_MIB); 0 = not checked.
 	PartSizeMiB int64
+	// Store is "s3" when Silo keeps bytes in an S3 store (SILO_STORE): part
+	// URLs and download redirects then point at the store, which answers
+	// refusals in its own (XML) format.
+	Store string
+}
+
+// onS3 tells whether the part and download URLs lead to the object store.
+func (e env) onS3() bool { return e.Store == "s3" }
+
+// requirePartRefused checks that a part PUT was refused: by Silo with 422 and
+// its error envelope, or, when parts go straight to an S3 store, with the
+// store's own 4xx.
+func requirePartRefused(t *testing.T, e env, r rawResponse, what string) {
+	t.Helper()
+	if !e.onS3() {
+		r.requireError(t, what, 422)
+		return
+	}
+	if r.Status < 400 || r.Status > 499 {
+		t.Errorf("%s: the store answered %d, want a 4xx refusal: %s", what, r.Status, truncate(string(r.Body), 300))
+	}
 }
 
 // loadEnv reads the SILO_* variables and fails the test (never skips) when a
@@ -78,6 +99,7 @@ func loadEnv(t *testing.T) env {
 		AnonPull:     os.Getenv("SILO_ANON_PULL") != "0",
 		SIFArm64:     os.Getenv("SILO_SIF_ARM64"),
 		DownloadMode: os.Getenv("SILO_DOWNLOAD_MODE"),
+		Store:        os.Getenv("SILO_STORE"),
 	}
 	switch e.DownloadMode {
 	case "", modeStream, modeRedirect:

@@ -34,6 +34,7 @@ pub struct Config {
     /// that push other blobs, for example through oras). Such uploads get no SIF metadata.
     pub accept_non_sif: bool,
     pub branding: Branding,
+    pub storage: StorageSettings,
     pub library: LibrarySettings,
     pub oci: OciSettings,
     pub web: WebSettings,
@@ -41,6 +42,27 @@ pub struct Config {
     pub auth: crate::auth::AuthSettings,
     /// Periodic housekeeping (`[maintenance]`).
     pub maintenance: crate::background::MaintenanceSettings,
+}
+
+/// Where image bytes are kept (`[storage]`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    pub backend: StorageBackend,
+    /// The filesystem store's directory; defaults to `<data_dir>/blobs`.
+    pub path: Option<PathBuf>,
+    /// The S3-compatible store (`backend = "s3"`).
+    pub s3: silo_domain::store::S3Settings,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// A local (or shared) directory.
+    #[default]
+    Filesystem,
+    /// An S3-compatible object store: AWS S3, MinIO, Ceph RGW, Garage, …
+    S3,
 }
 
 /// The web interface's sign-in sessions and browser uploads.
@@ -88,11 +110,15 @@ pub struct OciSettings {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum DownloadMode {
-    /// 200 with the bytes, streamed by Silo.
+    /// `redirect` to the object store when it serves presigned downloads
+    /// (`storage.s3.redirect_downloads`), else `stream`.
     #[default]
+    Auto,
+    /// 200 with the bytes, streamed by Silo.
     Stream,
-    /// 303 to a signed, short-lived download URL serving exact 206 ranges; clients then
-    /// download in parallel (and, with an object store, straight from it).
+    /// 303 to a short-lived download URL serving exact 206 ranges, so that clients download
+    /// in parallel: a presigned URL of the object store when it gives them, else Silo's own
+    /// signed `/download/…` URL.
     Redirect,
 }
 
@@ -107,7 +133,7 @@ pub struct LibrarySettings {
 impl Default for LibrarySettings {
     fn default() -> Self {
         LibrarySettings {
-            download_mode: DownloadMode::Stream,
+            download_mode: DownloadMode::Auto,
             multipart_part_size_mib: 64,
         }
     }
@@ -142,6 +168,7 @@ impl Default for Config {
             secret_key_file: None,
             accept_non_sif: false,
             branding: Branding::default(),
+            storage: StorageSettings::default(),
             library: LibrarySettings::default(),
             oci: OciSettings::default(),
             web: WebSettings::default(),
@@ -259,6 +286,15 @@ impl Config {
         }
         problems.extend(self.auth.rate_limit.problems());
         problems.extend(self.maintenance.problems());
+        if self.storage.backend == StorageBackend::S3 {
+            problems.extend(
+                self.storage
+                    .s3
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("{p} (SILO_STORAGE__S3__…)")),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -293,7 +329,10 @@ impl Config {
     }
 
     pub fn blob_dir(&self) -> PathBuf {
-        self.data_dir.join("blobs")
+        match &self.storage.path {
+            Some(path) => path.clone(),
+            None => self.data_dir.join("blobs"),
+        }
     }
 
     /// `SILO_*` variables that name no setting (likely typos).

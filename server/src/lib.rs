@@ -19,7 +19,7 @@ pub mod sregistry;
 pub mod state;
 pub mod web_upload;
 
-use silo_domain::store::FsBlobStore;
+use silo_domain::store::{BlobStore, FsBlobStore, S3BlobStore};
 use silo_domain::Registry;
 use std::sync::Arc;
 
@@ -41,17 +41,36 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
                 config::redact_url(&config.database_url())
             )
         })?;
-    let store = FsBlobStore::open(config.blob_dir()).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot open blob store {}: {e}",
-            config.blob_dir().display()
-        )
-    })?;
+    let store = open_store(config).await?;
     let key_file = config.secret_key_file();
     let key = secret_key::load_or_create(&key_file)?;
-    let registry = Registry::new(db, Arc::new(store))
+    let registry = Registry::new(db, store)
         .with_accept_non_sif(config.accept_non_sif)
         .with_secret_key(key);
     secret_key::check_shared(&registry, &key_file, &key).await?;
     Ok(registry)
+}
+
+/// Opens the blob store `[storage]` names.
+pub async fn open_store(config: &config::Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    Ok(match config.storage.backend {
+        config::StorageBackend::Filesystem => {
+            let dir = config.blob_dir();
+            let store = FsBlobStore::open(&dir)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open blob store {}: {e}", dir.display()))?;
+            Arc::new(store)
+        }
+        config::StorageBackend::S3 => {
+            let s3 = &config.storage.s3;
+            let store = S3BlobStore::open(s3).await.map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot open the S3 store (bucket {:?} at {}): {e}",
+                    s3.bucket,
+                    s3.endpoint
+                )
+            })?;
+            Arc::new(store)
+        }
+    })
 }

@@ -109,6 +109,9 @@ impl Registry {
     }
 
     /// Checks a part request from the image's writer and remembers the announced sha256.
+    /// Returns the store's own URL for the part when the store takes parts directly
+    /// (presigned, bound to the announced sha256), else `None`: the part then goes to
+    /// Silo's capability URL.
     pub async fn prepare_part(
         &self,
         actor: &Actor,
@@ -117,7 +120,7 @@ impl Registry {
         number: u64,
         declared_size: u64,
         sha256: Option<&Sha256Hex>,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         self.image_for_write(actor, image_id).await?;
         let session = self.multipart_session(Some(image_id), session_id).await?;
         let (_, len) = Self::part_span(&session, number)?;
@@ -129,7 +132,12 @@ impl Registry {
         self.upsert_part(session_id, number, |part| {
             part.declared_sha256 = Set(sha256.map(ToString::to_string));
         })
-        .await
+        .await?;
+        let number = u32::try_from(number).map_err(|_| DomainError::invalid("partNumber"))?;
+        Ok(self
+            .store
+            .presigned_part(session_id, number, sha256)
+            .await?)
     }
 
     async fn upsert_part(
@@ -183,7 +191,7 @@ impl Registry {
         };
         let received = self
             .store
-            .write_part(session_id, offset, len, data, expected.as_ref())
+            .write_part(session_id, number as u32, offset, len, data, expected.as_ref())
             .await?;
         let sha = received.to_string();
         self.upsert_part(session_id, number, |part| {
@@ -204,11 +212,42 @@ impl Registry {
     ) -> Result<ImageView> {
         self.image_for_write(actor, image_id).await?;
         let session = self.multipart_session(Some(image_id), session_id).await?;
+        let expected = Expected {
+            sha256: Some(Sha256Hex::parse(&session.expected_sha256)?),
+            size: Some(session.expected_size as u64),
+        };
+        let outcome = if self.store.takes_direct_parts() {
+            // The parts went to the store; the client's ETags name them, and the store
+            // verifies the assembled whole.
+            let tokens: Vec<(u32, String)> = parts
+                .iter()
+                .map(|(n, token)| (u32::try_from(*n).unwrap_or(0), token.clone()))
+                .collect();
+            self.store
+                .complete_direct_multipart(session_id, &tokens, &expected)
+                .await
+        } else {
+            Self::check_parts_arrived(&self.db, &session, parts).await?;
+            self.store.complete_multipart(session_id, &expected).await
+        };
+        self.forget_session(session_id).await?;
+        let blob = outcome?;
+        self.mark_uploaded(image_id, &blob).await?;
+        self.image_for_write(actor, image_id).await
+    }
+
+    /// Checks that every part went through Silo and matches the client's ETag.
+    async fn check_parts_arrived(
+        db: &sea_orm::DatabaseConnection,
+        session: &upload_session::Model,
+        parts: &[(u64, String)],
+    ) -> Result<()> {
+        let session_id = session.id.as_str();
         let total = (session.expected_size as u64).div_ceil(session.part_size as u64);
         let received = upload_part::Entity::find()
             .filter(upload_part::Column::SessionId.eq(session_id))
             .order_by_asc(upload_part::Column::PartNumber)
-            .all(&self.db)
+            .all(db)
             .await?;
         for number in 1..=total {
             let Some(sha) = received
@@ -229,15 +268,7 @@ impl Registry {
                 }
             }
         }
-        let expected = Expected {
-            sha256: Some(Sha256Hex::parse(&session.expected_sha256)?),
-            size: Some(session.expected_size as u64),
-        };
-        let outcome = self.store.complete_multipart(session_id, &expected).await;
-        self.forget_session(session_id).await?;
-        let blob = outcome?;
-        self.mark_uploaded(image_id, &blob).await?;
-        self.image_for_write(actor, image_id).await
+        Ok(())
     }
 
     /// Abandons an upload and its bytes.

@@ -218,6 +218,29 @@ impl Registry {
 
     /// Counts a download and hands out a capability for the bytes (the 303 download mode:
     /// the client then fetches ranges of the capability URL).
+    /// A presigned URL of the blob store for the image (counted as a download), when the
+    /// store serves downloads itself; `None` (nothing counted) otherwise.
+    pub async fn store_download_url(
+        &self,
+        actor: &Actor,
+        reference: &ImageRef,
+        arch: Option<&str>,
+        protocol: &str,
+    ) -> Result<Option<String>> {
+        if !self.store.redirects_downloads() {
+            return Ok(None);
+        }
+        let view = self.uploaded_image(actor, reference, arch).await?;
+        let sha = Sha256Hex::parse(&view.image.sha256)?;
+        let filename = format!("{}_{}.sif", view.owner.container.name, sha);
+        let Some(url) = self.store.presigned_download(&sha, Some(&filename)) else {
+            return Ok(None);
+        };
+        self.record_download(actor.user_id(), &view, protocol)
+            .await?;
+        Ok(Some(url))
+    }
+
     pub async fn download_redirect(
         &self,
         actor: &Actor,

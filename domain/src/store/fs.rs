@@ -352,6 +352,7 @@ impl BlobStore for FsBlobStore {
     async fn write_part(
         &self,
         upload_id: &str,
+        _number: u32,
         offset: u64,
         len: u64,
         data: ByteStream,

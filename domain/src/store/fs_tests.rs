@@ -1,160 +1,23 @@
-//! Tests of the filesystem blob store.
+//! Tests of the filesystem blob store: the shared store suite, and what is particular to
+//! files.
 use super::*;
-use crate::store::ByteStream;
-use bytes::Bytes;
+use crate::store::suite::Leftovers;
 
-fn stream_of(parts: Vec<&'static [u8]>) -> ByteStream {
-    Box::pin(futures::stream::iter(
-        parts.into_iter().map(|p| Ok(Bytes::from_static(p))),
-    ))
-}
+/// The store's directory; unfinished uploads are files in its `tmp/`.
+struct StoreDir(tempfile::TempDir);
 
-fn sha(data: &[u8]) -> Sha256Hex {
-    Sha256Hex::parse(&hex::encode(Sha256::digest(data))).unwrap()
-}
-
-async fn tmp_count(store: &FsBlobStore) -> usize {
-    std::fs::read_dir(store.root().join("tmp")).unwrap().count()
-}
-
-#[tokio::test]
-async fn stores_verifies_and_deduplicates() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FsBlobStore::open(dir.path()).await.unwrap();
-    let expected = Expected {
-        sha256: Some(sha(b"hello world")),
-        size: Some(11),
-    };
-    let blob = store
-        .put(stream_of(vec![b"hello ", b"world"]), &expected)
-        .await
-        .unwrap();
-    assert!(blob.newly_stored);
-    assert_eq!(blob.size, 11);
-    let again = store
-        .put(stream_of(vec![b"hello world"]), &expected)
-        .await
-        .unwrap();
-    assert!(!again.newly_stored);
-    assert_eq!(store.size(&blob.sha256).await.unwrap(), Some(11));
-
-    let mut reader = store
-        .open(
-            &blob.sha256,
-            Some(ByteRange {
-                first: 6,
-                last: Some(100),
-            }),
-        )
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    while let Some(chunk) = reader.stream.next().await {
-        got.extend_from_slice(&chunk.unwrap());
+#[async_trait::async_trait]
+impl Leftovers for StoreDir {
+    async fn leftovers(&self) -> usize {
+        std::fs::read_dir(self.0.path().join("tmp")).unwrap().count()
     }
-    assert_eq!(got, b"world");
-    assert_eq!(reader.range, Some((6, 10)));
-    assert_eq!(tmp_count(&store).await, 0);
 }
 
-#[tokio::test]
-async fn refuses_wrong_digest_size_and_interrupted_streams() {
+crate::store_suite!(async {
     let dir = tempfile::tempdir().unwrap();
     let store = FsBlobStore::open(dir.path()).await.unwrap();
-    let wrong = Expected {
-        sha256: Some(sha(b"other")),
-        size: None,
-    };
-    let err = store
-        .put(stream_of(vec![b"data"]), &wrong)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::DigestMismatch { .. }));
-    let short = Expected {
-        sha256: None,
-        size: Some(10),
-    };
-    let err = store
-        .put(stream_of(vec![b"data"]), &short)
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        StoreError::SizeMismatch {
-            expected: 10,
-            actual: 4
-        }
-    ));
-    let long = Expected {
-        sha256: None,
-        size: Some(2),
-    };
-    let err = store
-        .put(stream_of(vec![b"data"]), &long)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::SizeMismatch { expected: 2, .. }));
-    let broken: ByteStream = Box::pin(futures::stream::iter(vec![
-        Ok(Bytes::from_static(b"part")),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "gone",
-        )),
-    ]));
-    let err = store.put(broken, &Expected::default()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Interrupted(_)));
-    assert_eq!(tmp_count(&store).await, 0);
-    assert_eq!(store.size(&sha(b"data")).await.unwrap(), None);
-    assert!(matches!(
-        store.open(&sha(b"data"), None).await.err().unwrap(),
-        StoreError::NotFound
-    ));
-}
-
-#[tokio::test]
-async fn appends_in_order_and_refuses_gaps() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FsBlobStore::open(dir.path()).await.unwrap();
-    let id = "abc123";
-    store.begin_multipart(id, 0).await.unwrap();
-    assert_eq!(
-        store
-            .append_part(id, 0, stream_of(vec![b"hello "]))
-            .await
-            .unwrap(),
-        6
-    );
-    let gap = store.append_part(id, 7, stream_of(vec![b"x"])).await;
-    assert!(matches!(
-        gap,
-        Err(StoreError::RangeNotSatisfiable { size: 6 })
-    ));
-    let broken: ByteStream = Box::pin(futures::stream::iter(vec![
-        Ok(Bytes::from_static(b"wor")),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "gone",
-        )),
-    ]));
-    assert!(store.append_part(id, 6, broken).await.is_err());
-    assert_eq!(
-        store
-            .append_part(id, 6, stream_of(vec![b"world"]))
-            .await
-            .unwrap(),
-        11
-    );
-    let expected = Expected {
-        sha256: Some(sha(b"hello world")),
-        size: None,
-    };
-    let blob = store.complete_multipart(id, &expected).await.unwrap();
-    assert_eq!(blob.size, 11);
-    assert!(matches!(
-        store.append_part(id, 11, stream_of(vec![b"!"])).await,
-        Err(StoreError::NotFound)
-    ));
-}
+    Some((store, StoreDir(dir)))
+});
 
 #[tokio::test]
 async fn refuses_unknown_layout() {

@@ -11,8 +11,16 @@ use std::pin::Pin;
 use crate::names::Sha256Hex;
 
 pub mod fs;
+pub mod s3;
+mod s3_requests;
+#[cfg(test)]
+pub mod suite;
+#[cfg(test)]
+#[path = "s3_tests.rs"]
+mod s3_tests;
 
 pub use fs::FsBlobStore;
+pub use s3::{S3BlobStore, S3Settings};
 
 /// A stream of bytes flowing in or out of the store.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
@@ -39,6 +47,36 @@ pub enum StoreError {
 pub struct Expected {
     pub sha256: Option<Sha256Hex>,
     pub size: Option<u64>,
+}
+
+impl Expected {
+    /// Refuses a write that has already grown past the promised size.
+    pub fn check_running_size(&self, received: u64) -> Result<(), StoreError> {
+        match self.size {
+            Some(limit) if received > limit => Err(StoreError::SizeMismatch {
+                expected: limit,
+                actual: received,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a finished write's size and digest against the promise.
+    pub fn check_complete(&self, sha256: &Sha256Hex, size: u64) -> Result<(), StoreError> {
+        if let Some(limit) = self.size.filter(|limit| *limit != size) {
+            return Err(StoreError::SizeMismatch {
+                expected: limit,
+                actual: size,
+            });
+        }
+        match &self.sha256 {
+            Some(want) if want != sha256 => Err(StoreError::DigestMismatch {
+                expected: want.to_string(),
+                actual: sha256.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A committed blob.
@@ -95,12 +133,14 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Prepares a multipart upload of `size` bytes under `upload_id` (lower-case hex).
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError>;
-    /// Writes one part, exactly `len` bytes at `offset`; returns the part's sha256. A part
-    /// that does not match `expected_sha256` is refused and does not replace an earlier copy.
-    /// Parts may arrive in any order, concurrently, and may be re-sent.
+    /// Writes part `number` (1-based), exactly `len` bytes at `offset`; returns the part's
+    /// sha256. A part that does not match `expected_sha256` is refused. Parts may arrive in
+    /// any order, concurrently, and may be re-sent.
+    #[allow(clippy::too_many_arguments)]
     async fn write_part(
         &self,
         upload_id: &str,
+        number: u32,
         offset: u64,
         len: u64,
         data: ByteStream,
@@ -112,6 +152,17 @@ pub trait BlobStore: Send + Sync + 'static {
         upload_id: &str,
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError>;
+    /// Completes a multipart upload whose parts the client sent straight to the backend
+    /// ([`BlobStore::presigned_part`]); `parts` are the client's (part number, ETag) pairs.
+    async fn complete_direct_multipart(
+        &self,
+        upload_id: &str,
+        parts: &[(u32, String)],
+        expected: &Expected,
+    ) -> Result<StoredBlob, StoreError> {
+        let _ = parts;
+        self.complete_multipart(upload_id, expected).await
+    }
     /// Discards a multipart upload; unknown ids are not an error.
     async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError>;
     /// Reads up to `len` bytes at `first` into memory (fewer at the end of the blob); for
@@ -138,6 +189,38 @@ pub trait BlobStore: Send + Sync + 'static {
             out.extend_from_slice(&chunk?);
         }
         Ok(out)
+    }
+
+    /// A URL from which anyone holding it may download the blob (with ranges) straight from
+    /// the backend for a limited time; `None` when the backend serves no such URLs (Silo
+    /// then streams the bytes itself).
+    fn presigned_download(&self, sha256: &Sha256Hex, filename: Option<&str>) -> Option<String> {
+        let _ = (sha256, filename);
+        None
+    }
+
+    /// True when [`BlobStore::presigned_download`] gives URLs.
+    fn redirects_downloads(&self) -> bool {
+        false
+    }
+
+    /// True when clients send multipart upload parts straight to the backend through
+    /// [`BlobStore::presigned_part`] URLs, so that Silo never sees them (the backend then
+    /// finds the parts itself when the upload completes).
+    fn takes_direct_parts(&self) -> bool {
+        false
+    }
+
+    /// The URL a client sends part `number` of a multipart upload to, bypassing Silo; with
+    /// `sha256` the backend refuses other bytes. `None` when parts go through Silo.
+    async fn presigned_part(
+        &self,
+        upload_id: &str,
+        number: u32,
+        sha256: Option<&Sha256Hex>,
+    ) -> Result<Option<String>, StoreError> {
+        let _ = (upload_id, number, sha256);
+        Ok(None)
     }
 
     /// Appends `data` to a multipart upload begun with size 0, whose current length must be

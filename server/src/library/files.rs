@@ -121,17 +121,22 @@ pub async fn download(
 ) -> LibraryResult<Response> {
     let reference = ImageRef::parse(&reference)?;
     let arch = query.arch.as_deref();
-    if state.config.library.download_mode == DownloadMode::Redirect {
+    let mode = state.config.library.download_mode;
+    if mode != DownloadMode::Stream {
+        let store_url = state
+            .registry
+            .store_download_url(&actor, &reference, arch, "library")
+            .await?;
+        if let Some(url) = store_url {
+            return Ok(see_other(&url));
+        }
+    }
+    if mode == DownloadMode::Redirect {
         let (_, token) = state
             .registry
             .download_redirect(&actor, &reference, arch, "library")
             .await?;
-        let location = format!("{}/download/{token}", state.public_url);
-        let mut response = StatusCode::SEE_OTHER.into_response();
-        if let Ok(v) = HeaderValue::from_str(&location) {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
-        return Ok(response);
+        return Ok(see_other(&format!("{}/download/{token}", state.public_url)));
     }
     let range = parse_range(&headers)?;
     let record = method == Method::GET && range.is_none_or(|r| r.first == 0);
@@ -140,6 +145,15 @@ pub async fn download(
         .download(&actor, &reference, arch, range, "library", record)
         .await?;
     Ok(blob_response(download))
+}
+
+/// 303 to `location`.
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
 }
 
 /// `GET /download/{token}`: the bytes a signed download capability grants, with ranges.

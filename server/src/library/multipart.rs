@@ -88,7 +88,8 @@ pub async fn start(
 }
 
 /// `PUT /v2/imagefile/{id}/_multipart {"partSize","uploadID","partNumber","sha256sum"}`:
-/// answers the capability URL for the part.
+/// answers the URL for the part: the object store's presigned part URL when the store takes
+/// parts directly, else Silo's capability URL.
 pub async fn part_url(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -99,7 +100,7 @@ pub async fn part_url(
     let number = positive("partNumber", body.part_number)?;
     let size = positive("partSize", body.part_size)?;
     let sha = optional_sha(&body.sha256sum)?;
-    state
+    let store_url = state
         .registry
         .prepare_part(
             &actor,
@@ -110,10 +111,12 @@ pub async fn part_url(
             sha.as_ref(),
         )
         .await?;
-    let url = format!(
-        "{}/v2/imagefile/_upload/{}/{number}",
-        state.public_url, body.upload_id
-    );
+    let url = store_url.unwrap_or_else(|| {
+        format!(
+            "{}/v2/imagefile/_upload/{}/{number}",
+            state.public_url, body.upload_id
+        )
+    });
     Ok(data(json!({"presignedURL": url})))
 }
 

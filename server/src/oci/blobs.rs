@@ -48,6 +48,21 @@ pub async fn get(
     } else {
         // Malformed ranges are ignored here: the blob is served whole.
         let range = requested_range(&headers).ok().flatten();
+        let store_url = registry
+            .oci_blob_redirect(&access.actor, &access.path, &sha, range.is_none())
+            .await
+            .map_err(|e| access.fail(e))?;
+        if let Some(url) = store_url {
+            // The store serves the bytes (and any range) itself.
+            let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
+            set(&mut r, "location", &url);
+            set(
+                &mut r,
+                "docker-content-digest",
+                &format!("sha256:{sha}"),
+            );
+            return Ok(r);
+        }
         let reader = registry
             .oci_open_blob(&access.actor, &access.path, &sha, range, range.is_none())
             .await

@@ -37,6 +37,48 @@ impl Registry {
         range: Option<ByteRange>,
         record: bool,
     ) -> Result<BlobReader> {
+        let repo = self.oci_readable_blob(actor, path, digest).await?;
+        let reader = self.store.open(digest, range).await.map_err(|e| match e {
+            crate::store::StoreError::NotFound => {
+                OciCode::BlobUnknown.err(format!("sha256:{digest}"))
+            }
+            other => other.into(),
+        })?;
+        if record {
+            self.record_oci_pull(actor, repo, digest).await?;
+        }
+        Ok(reader)
+    }
+
+    /// A presigned URL of the blob store for a blob the actor may read (a whole-blob GET,
+    /// counted as a pull when `record`), when the store serves downloads itself.
+    pub async fn oci_blob_redirect(
+        &self,
+        actor: &Actor,
+        path: &ContainerPath,
+        digest: &Sha256Hex,
+        record: bool,
+    ) -> Result<Option<String>> {
+        if !self.store.redirects_downloads() {
+            return Ok(None);
+        }
+        let repo = self.oci_readable_blob(actor, path, digest).await?;
+        let Some(url) = self.store.presigned_download(digest, None) else {
+            return Ok(None);
+        };
+        if record {
+            self.record_oci_pull(actor, repo, digest).await?;
+        }
+        Ok(Some(url))
+    }
+
+    /// The repository of a blob the actor may read, after checking the blob belongs to it.
+    async fn oci_readable_blob(
+        &self,
+        actor: &Actor,
+        path: &ContainerPath,
+        digest: &Sha256Hex,
+    ) -> Result<ContainerView> {
         let repo = self.oci_repo(actor, path).await?;
         let unknown = || OciCode::BlobUnknown.err(format!("sha256:{digest}"));
         self.oci_blob_in_repo(repo.container.id, digest)
@@ -45,11 +87,17 @@ impl Registry {
         if digest.as_str() == EMPTY_CONFIG_SHA256 {
             self.ensure_empty_config().await?;
         }
-        let reader = self.store.open(digest, range).await.map_err(|e| match e {
-            crate::store::StoreError::NotFound => unknown(),
-            other => other.into(),
-        })?;
-        if record {
+        Ok(repo)
+    }
+
+    /// Counts a pull of the SIF image `digest` is, if it is one.
+    async fn record_oci_pull(
+        &self,
+        actor: &Actor,
+        repo: ContainerView,
+        digest: &Sha256Hex,
+    ) -> Result<()> {
+        {
             let image = image::Entity::find()
                 .filter(image::Column::ContainerId.eq(repo.container.id))
                 .filter(image::Column::Sha256.eq(digest.as_str()))
@@ -65,7 +113,7 @@ impl Registry {
                 self.record_download(actor.user_id(), &view, "oras").await?;
             }
         }
-        Ok(reader)
+        Ok(())
     }
 
     async fn ensure_empty_config(&self) -> Result<()> {

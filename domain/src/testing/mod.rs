@@ -75,3 +75,5 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
         .expect("a database URL ends in /<database>");
     format!("{base}/{name}")
 }
+
+pub mod s3_server;
