@@ -58,8 +58,11 @@ database_url="${admin_url%/*}/$db"
 source "$here/s3-store.sh"
 start_s3_store "$tmp/s3" "$port_s3" || die "cannot start the S3 store"
 pids+=("$s3_pid")
-shared=(SILO_DATABASE_URL="$database_url" "${s3_env[@]}" SILO_LIBRARY__MULTIPART_PART_SIZE_MIB=16 SILO_AUTH__RATE_LIMIT__MAX_FAILURES_PER_USER=4
-	SILO_ACCEPT_NON_SIF=false)
+shared=(SILO_DATABASE_URL="$database_url" "${s3_env[@]}" SILO_LIBRARY__MULTIPART_PART_SIZE_MIB=16
+	SILO_AUTH__RATE_LIMIT__MAX_FAILURES_PER_USER=4 SILO_ACCEPT_NON_SIF=false
+	# One server key for all (sregistry secrets derive from it; a replica with another key
+	# refuses to start).
+	SILO_SECRET_KEY_FILE="$tmp/secret.key")
 replica_env() { # replica_env NAME PORT: the environment of one replica
 	printf '%s\n' "${shared[@]}" SILO_DATA_DIR="$tmp/data-$1" SILO_LISTEN="127.0.0.1:$2" \
 		SILO_PUBLIC_URL="http://127.0.0.1:$2"

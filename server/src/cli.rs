@@ -254,20 +254,11 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         )
         .init();
     let registry = crate::open_registry(&config).await?;
-    let swept = registry.sweep_expired_uploads().await?;
-    if swept > 0 {
-        tracing::info!(swept, "forgot expired upload sessions");
-    }
-    let ended = registry
-        .sweep_expired_sessions(config.web.session_limits())
-        .await?;
-    if ended > 0 {
-        tracing::info!(ended, "forgot ended browser sessions");
-    }
     let listen = config.listen.clone();
     let state = AppState::new(registry, config);
     let public = state.public_url.clone();
     let stop_streams = state.shutdown.clone();
+    crate::background::start(&state.registry, &state.config, &state.shutdown).await;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -27,6 +27,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Serve the SPA from this directory instead of the copy built into the binary.
     pub spa_dir: Option<PathBuf>,
+    /// The server's secret key (sregistry secrets derive from it); defaults to
+    /// `<data_dir>/secret.key`, created on first start. Replicas must share one file.
+    pub secret_key_file: Option<PathBuf>,
     /// Keep uploads that are not SIF images instead of refusing them with 400 (for sites
     /// that push other blobs, for example through oras). Such uploads get no SIF metadata.
     pub accept_non_sif: bool,
@@ -37,6 +40,8 @@ pub struct Config {
     pub web: WebSettings,
     /// Institutional sign-in backends (`[auth]`).
     pub auth: crate::auth::AuthSettings,
+    /// Periodic housekeeping (`[maintenance]`).
+    pub maintenance: crate::background::MaintenanceSettings,
 }
 
 /// Where image bytes are kept (`[storage]`).
@@ -160,6 +165,7 @@ impl Default for Config {
             data_dir: PathBuf::from("silo-data"),
             database_url: None,
             spa_dir: None,
+            secret_key_file: None,
             accept_non_sif: false,
             branding: Branding::default(),
             storage: StorageSettings::default(),
@@ -167,6 +173,7 @@ impl Default for Config {
             oci: OciSettings::default(),
             web: WebSettings::default(),
             auth: crate::auth::AuthSettings::default(),
+            maintenance: crate::background::MaintenanceSettings::default(),
         }
     }
 }
@@ -278,6 +285,7 @@ impl Config {
             problems.extend(ldap.problems());
         }
         problems.extend(self.auth.rate_limit.problems());
+        problems.extend(self.maintenance.problems());
         if self.storage.backend == StorageBackend::S3 {
             problems.extend(
                 self.storage
@@ -310,6 +318,14 @@ impl Config {
             Some(url) => url.clone(),
             None => silo_domain::db::sqlite_url(&self.data_dir.join("silo.db")),
         }
+    }
+
+    /// `secret_key_file` (unless empty), else `<data_dir>/secret.key`.
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .filter(|path| !path.as_os_str().is_empty())
+            .unwrap_or_else(|| self.data_dir.join(crate::secret_key::FILE_NAME))
     }
 
     pub fn blob_dir(&self) -> PathBuf {

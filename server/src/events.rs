@@ -2,12 +2,13 @@
 //! treemap). Each event is `event: registry` with JSON data `{"kind":"pushed"|"deleted",
 //! "path":"entity/collection/container"}`; a viewer only hears about containers it may read
 //! (the policy decides, per event, for the caller of this stream), so private names never
-//! leak. `{"kind":"changed"}` (no path) means this stream fell behind and missed events it
-//! might have been allowed to see: refresh everything. Comment lines keep the connection
-//! alive every 15 seconds.
+//! leak. `{"kind":"changed"}` (no path) means this stream fell behind, or the replica lost its
+//! connection to the other replicas' events for a moment, and events it might have been
+//! allowed to see were missed: refresh everything. Comment lines keep the connection alive
+//! every 15 seconds.
 //!
-//! Events are per process: behind several replicas each stream only hears about changes made
-//! through its own replica (PostgreSQL LISTEN/NOTIFY is the planned bridge).
+//! With PostgreSQL, changes made through every replica arrive (the domain relays them with
+//! LISTEN/NOTIFY; `silo serve` starts the relay, see `background.rs`).
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use silo_domain::services::RegistryEvent;
+use silo_domain::services::{ChangeKind, RegistryEvent};
 use silo_domain::Actor;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
@@ -64,6 +65,7 @@ async fn next_visible(
             received = events.recv() => received,
         };
         let data = match received {
+            Ok(event) if event.kind == ChangeKind::Missed => serde_json::json!({"kind": "changed"}),
             Ok(event) => match event.path_for(viewer) {
                 Some(path) => serde_json::json!({"kind": event.kind.as_str(), "path": path}),
                 None => continue,

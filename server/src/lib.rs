@@ -1,5 +1,6 @@
 //! The `silo` server: configuration, the HTTP router and its protocol adapters.
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod events;
@@ -41,10 +42,13 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
             )
         })?;
     let store = open_store(config).await?;
-    let key = secret_key::load_or_create(&config.data_dir)?;
-    Ok(Registry::new(db, store)
+    let key_file = config.secret_key_file();
+    let key = secret_key::load_or_create(&key_file)?;
+    let registry = Registry::new(db, store)
         .with_accept_non_sif(config.accept_non_sif)
-        .with_secret_key(key))
+        .with_secret_key(key);
+    secret_key::check_shared(&registry, &key_file, &key).await?;
+    Ok(registry)
 }
 
 /// Opens the blob store `[storage]` names.

@@ -13,7 +13,8 @@ pub struct AppState {
     /// Cancelled when the server shuts down, so long-lived responses (`/api/events`) end
     /// and graceful shutdown does not wait for them.
     pub shutdown: tokio_util::sync::CancellationToken,
-    /// Failed sign-ins counted per user name and client (`[auth.rate_limit]`).
+    /// Failed sign-ins counted per user name and client (`[auth.rate_limit]`), in the
+    /// database.
     pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
 }
 
@@ -22,6 +23,7 @@ impl AppState {
         let public_url: Arc<str> = config.public_url().into();
         let login_limiter = Arc::new(crate::auth::rate_limit::LoginLimiter::new(
             config.auth.rate_limit.clone(),
+            registry.clone(),
         ));
         AppState {
             registry,

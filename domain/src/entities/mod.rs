@@ -9,6 +9,7 @@ pub mod entity;
 pub mod identity;
 pub mod image;
 pub mod image_metadata;
+pub mod login_failure;
 pub mod login_flow;
 pub mod oci_blob;
 pub mod oci_manifest;

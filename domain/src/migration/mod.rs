@@ -11,6 +11,7 @@ mod m20261125_000005_multipart_uploads;
 mod m20261125_000006_oci;
 mod m20261126_000001_browser_sessions;
 mod m20261127_000001_access;
+mod m20261205_000001_login_failures;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_oci::Migration),
             Box::new(m20261126_000001_browser_sessions::Migration),
             Box::new(m20261127_000001_access::Migration),
+            Box::new(m20261205_000001_login_failures::Migration),
         ]
     }
 }

@@ -6,11 +6,11 @@
 //! tokens of every other.
 use chrono::Duration;
 use hmac::{Hmac, Mac};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::EntityTrait;
 use sha2::Sha256;
 
 use super::{now, random_hex, ImageView, Registry};
-use crate::entities::{image, setting};
+use crate::entities::image;
 use crate::error::{DomainError, Result};
 use crate::policy::Actor;
 
@@ -34,23 +34,9 @@ impl Registry {
             return Ok(key);
         }
         // Insert-if-absent, then read back: concurrent replicas agree on one key.
-        let fresh = setting::ActiveModel {
-            key: Set(SIGNING_KEY_SETTING.into()),
-            value: Set(serde_json::Value::String(random_hex(32)).to_string()),
-            updated_at: Set(now()),
-        };
-        setting::Entity::insert(fresh)
-            .on_conflict_do_nothing_on([setting::Column::Key])
-            .exec(&self.db)
+        let key = self
+            .shared_hex_key(SIGNING_KEY_SETTING, random_hex(32))
             .await?;
-        let stored = setting::Entity::find_by_id(SIGNING_KEY_SETTING.to_string())
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| DomainError::Storage("download signing key missing".into()))?;
-        let hex_key: String = serde_json::from_str(&stored.value)
-            .map_err(|_| DomainError::Storage("download signing key unreadable".into()))?;
-        let key = hex::decode(hex_key)
-            .map_err(|_| DomainError::Storage("download signing key unreadable".into()))?;
         let _ = self.signing_key.set(key.clone());
         Ok(key)
     }

@@ -1,19 +1,32 @@
-//! The registry's in-process event bus: a message whenever an image finishes uploading (by
-//! any protocol) or is deleted, for live views such as the SPA's treemap.
+//! The registry's event bus: a message whenever an image finishes uploading (by any protocol)
+//! or is deleted, for live views such as the SPA's treemap.
 //!
-//! Events live in one process: with several Silo replicas behind a load balancer each replica
-//! only hears about changes made through itself (PostgreSQL `LISTEN/NOTIFY` can bridge them
-//! later). An event carries the container's entity and collection so that whoever forwards
-//! it asks the policy, per viewer, whether that viewer may learn about it
+//! Every [`Registry`] (and its clones) has a local broadcast channel; [`Registry::publish`]
+//! sends there at once. On PostgreSQL it also sends `pg_notify('silo_events', …)` with a
+//! small JSON payload (kind, container id, the publishing registry's origin id), and
+//! [`Registry::start_event_relay`] (`events_relay.rs`) listens on that channel and
+//! re-broadcasts, into its local channel, what *other* replicas published: each event reaches
+//! each subscriber exactly once, whichever replica made the change. SQLite stays in-process.
+//!
+//! An event carries the container's entity and collection so that whoever forwards it asks
+//! the policy, per viewer, whether that viewer may learn about it
 //! ([`RegistryEvent::path_for`]); the names themselves are never handed out unchecked.
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use tokio::sync::broadcast;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::entities::{collection, entity};
 use crate::policy::Actor;
-use crate::services::{ContainerView, Registry};
+use crate::services::{random_hex, ContainerView, Registry};
 
 /// Events a slow subscriber may fall behind by before it misses some (it is told it lagged).
 pub const EVENT_BUFFER: usize = 256;
+
+/// The PostgreSQL `NOTIFY` channel events travel on between replicas.
+pub const EVENT_CHANNEL: &str = "silo_events";
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +36,10 @@ pub enum ChangeKind {
     ImagePushed,
     /// An image record (and its tags) was deleted.
     ImageDeleted,
+    /// Events may have been missed (the connection carrying other replicas' events was
+    /// lost, or a change concerned a container that is gone): refresh everything. Carries no
+    /// names, so every viewer may hear it.
+    Missed,
 }
 
 impl ChangeKind {
@@ -30,166 +47,147 @@ impl ChangeKind {
         match self {
             ChangeKind::ImagePushed => "pushed",
             ChangeKind::ImageDeleted => "deleted",
+            ChangeKind::Missed => "changed",
         }
+    }
+
+    fn parse(text: &str) -> Option<ChangeKind> {
+        [
+            ChangeKind::ImagePushed,
+            ChangeKind::ImageDeleted,
+            ChangeKind::Missed,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 
-/// One change to a container.
+/// One change to a container (or, for [`ChangeKind::Missed`], to unknown ones).
 #[derive(Clone, Debug)]
 pub struct RegistryEvent {
     pub kind: ChangeKind,
+    target: Option<Target>,
+}
+
+#[derive(Clone, Debug)]
+struct Target {
     entity: entity::Model,
     collection: collection::Model,
     container: String,
 }
 
 impl RegistryEvent {
+    pub(crate) fn about(kind: ChangeKind, view: &ContainerView) -> RegistryEvent {
+        RegistryEvent {
+            kind,
+            target: Some(Target {
+                entity: view.entity.clone(),
+                collection: view.collection.clone(),
+                container: view.container.name.clone(),
+            }),
+        }
+    }
+
+    pub(crate) fn missed() -> RegistryEvent {
+        RegistryEvent {
+            kind: ChangeKind::Missed,
+            target: None,
+        }
+    }
+
     /// `entity/collection/container` if `viewer` may read the container, else None: the
-    /// event must then not reach that viewer at all.
+    /// event must then not reach that viewer at all (a [`ChangeKind::Missed`] event has no
+    /// path and goes to everyone).
     pub fn path_for(&self, viewer: &Actor) -> Option<String> {
-        viewer.can_read(&self.entity, &self.collection).then(|| {
-            format!(
-                "{}/{}/{}",
-                self.entity.name, self.collection.name, self.container
-            )
-        })
+        let target = self.target.as_ref()?;
+        viewer
+            .can_read(&target.entity, &target.collection)
+            .then(|| {
+                format!(
+                    "{}/{}/{}",
+                    target.entity.name, target.collection.name, target.container
+                )
+            })
     }
 }
 
-pub(crate) fn channel() -> broadcast::Sender<RegistryEvent> {
-    broadcast::channel(EVENT_BUFFER).0
+/// The local channel and this registry's origin id, shared by every clone.
+#[derive(Clone)]
+pub(crate) struct EventBus {
+    pub(crate) local: broadcast::Sender<RegistryEvent>,
+    /// Tags this registry's notifications, so its relay skips them (they were delivered
+    /// locally already).
+    pub(crate) origin: Arc<str>,
+    /// Whether a relay runs for this registry (one at most, or events would come twice).
+    pub(crate) relay_running: Arc<AtomicBool>,
+}
+
+impl EventBus {
+    pub(crate) fn new() -> EventBus {
+        EventBus {
+            local: broadcast::channel(EVENT_BUFFER).0,
+            origin: random_hex(8).into(),
+            relay_running: Arc::default(),
+        }
+    }
+}
+
+/// The `NOTIFY` payload: what happened to which container, and who published it.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Notice {
+    pub kind: String,
+    pub container: i64,
+    pub origin: String,
+}
+
+impl Notice {
+    pub(crate) fn kind(&self) -> Option<ChangeKind> {
+        ChangeKind::parse(&self.kind)
+    }
 }
 
 impl Registry {
-    /// Subscribes to the changes made from now on.
+    /// Subscribes to the changes made from now on (through this replica, and through the
+    /// others once [`Registry::start_event_relay`] runs).
     pub fn subscribe(&self) -> broadcast::Receiver<RegistryEvent> {
-        self.events.subscribe()
+        self.events.local.subscribe()
     }
 
-    /// Tells the subscribers (if any) about a change to `view`'s container.
-    pub(crate) fn publish(&self, kind: ChangeKind, view: &ContainerView) {
+    /// Tells the local subscribers (if any) about a change to `view`'s container, and on
+    /// PostgreSQL the other replicas. A failed notification only costs the other replicas
+    /// the event, never the change.
+    pub(crate) async fn publish(&self, kind: ChangeKind, view: &ContainerView) {
         // No subscriber is not an error.
-        let _ = self.events.send(RegistryEvent {
-            kind,
-            entity: view.entity.clone(),
-            collection: view.collection.clone(),
-            container: view.container.name.clone(),
-        });
+        let _ = self.events.local.send(RegistryEvent::about(kind, view));
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        let notice = Notice {
+            kind: kind.as_str().into(),
+            container: view.container.id,
+            origin: self.events.origin.to_string(),
+        };
+        let payload = serde_json::to_string(&notice).expect("a notice serialises");
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [EVENT_CHANNEL.into(), payload.into()],
+        );
+        if let Err(e) = self.db.execute_raw(notify).await {
+            tracing::warn!(error = %e, "could not tell the other replicas about a change");
+        }
     }
 
     /// [`Registry::publish`] for the container `container_id` (looked up; a lookup failure
     /// only costs the event, never the change that was made).
     pub(crate) async fn publish_for_container(&self, kind: ChangeKind, container_id: i64) {
         match self.load_container_view(container_id).await {
-            Ok(view) => self.publish(kind, &view),
+            Ok(view) => self.publish(kind, &view).await,
             Err(e) => tracing::warn!(error = %e, container_id, "no event for this change"),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::names::{ImageRef, Sha256Hex};
-    use crate::services::{NewCollection, NewContainer, NewEntity, NewToken};
-    use crate::store::{ByteStream, FsBlobStore};
-    use crate::testing::TestDb;
-
-    fn body(bytes: Vec<u8>) -> ByteStream {
-        Box::pin(futures::stream::iter(vec![Ok(bytes::Bytes::from(bytes))]))
-    }
-
-    fn sha(bytes: &[u8]) -> Sha256Hex {
-        Sha256Hex::parse(&hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))).unwrap()
-    }
-
-    async fn actor(r: &Registry, name: &str) -> Actor {
-        r.create_user(name, "", false).await.unwrap();
-        let token = r
-            .create_token(
-                name,
-                NewToken {
-                    label: "t".into(),
-                    scope: None,
-                    expires_in_days: None,
-                },
-            )
-            .await
-            .unwrap();
-        r.authenticate(&token.secret).await.unwrap()
-    }
-
-    #[tokio::test]
-    async fn uploads_and_deletes_are_published_and_private_names_stay_private() {
-        let db = TestDb::new().await;
-        let store = FsBlobStore::open(db.dir.path().join("blobs"))
-            .await
-            .unwrap();
-        let r = Registry::new(db.db.clone(), Arc::new(store)).with_accept_non_sif(true);
-        let alice = actor(&r, "alice").await;
-        let bob = actor(&r, "bob").await;
-        let ent = r
-            .create_entity(
-                &alice,
-                NewEntity {
-                    name: "alice".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let mut events = r.subscribe();
-        for (collection, private) in [("open", false), ("secret", true)] {
-            let (_, coll) = r
-                .create_collection(
-                    &alice,
-                    NewCollection {
-                        entity_id: ent.id,
-                        name: collection.into(),
-                        private,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            let view = r
-                .create_container(
-                    &alice,
-                    NewContainer {
-                        collection_id: coll.id,
-                        name: "tool".into(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            assert!(events.try_recv().is_err(), "nothing uploaded yet");
-            let bytes = format!("image of {collection}").into_bytes();
-            let image = r
-                .create_image(&alice, view.container.id, &sha(&bytes), "")
-                .await
-                .unwrap();
-            r.upload_direct(&alice, image.image.id, body(bytes), None)
-                .await
-                .unwrap();
-            let event = events.try_recv().expect("an event per upload");
-            assert_eq!(event.kind, ChangeKind::ImagePushed);
-            let path = format!("alice/{collection}/tool");
-            assert_eq!(event.path_for(&alice), Some(path.clone()));
-            let others = if private { None } else { Some(path) };
-            assert_eq!(event.path_for(&bob), others);
-            assert_eq!(event.path_for(&Actor::Anonymous), others);
-        }
-        let hash = sha(b"image of secret").library_form();
-        let reference = ImageRef::parse(&format!("alice/secret/tool:{hash}")).unwrap();
-        r.delete_image(&alice, &reference, None).await.unwrap();
-        let event = events.try_recv().expect("an event per delete");
-        assert_eq!(event.kind, ChangeKind::ImageDeleted);
-        assert_eq!(event.path_for(&Actor::Anonymous), None);
-        assert_eq!(event.path_for(&bob), None);
-        assert_eq!(event.path_for(&alice).as_deref(), Some("alice/secret/tool"));
-        assert!(events.try_recv().is_err(), "nothing else happened");
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;

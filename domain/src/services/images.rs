@@ -266,7 +266,8 @@ impl Registry {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        self.publish(super::ChangeKind::ImageDeleted, &view.owner);
+        self.publish(super::ChangeKind::ImageDeleted, &view.owner)
+            .await;
         // The bytes stay while another image record or an OCI repository uses them.
         let sha = Sha256Hex::parse(&view.image.sha256)?;
         self.delete_bytes_if_unused(&sha).await?;

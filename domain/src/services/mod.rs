@@ -16,9 +16,12 @@ mod browser_tests;
 mod capability;
 mod catalog;
 mod events;
+mod events_relay;
 mod identities;
 mod images;
+mod jobs;
 mod keys;
+mod login_failures;
 mod metadata;
 mod multipart;
 mod namespace;
@@ -34,6 +37,7 @@ mod roles;
 mod search;
 mod sessions;
 mod share_links;
+mod shared_keys;
 mod sregistry;
 mod stars;
 pub mod stats;
@@ -55,12 +59,14 @@ pub use catalog::{
     CollectionPage, CollectionSummary, ContainerPage, ContainerSummary, HomeSummary, ImageEntry,
     RecentPush, RECENT_PUSHES,
 };
-pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER};
+pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER, EVENT_CHANNEL};
 pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;
+pub use jobs::{MaintenanceReport, MAINTENANCE_LOCK};
 pub use keys::{
     KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
 };
+pub use login_failures::LOGIN_FAILURE_KEY_MAX;
 pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
@@ -100,8 +106,8 @@ pub struct Registry {
     /// The key sregistry client secrets derive from; kept outside the database (random
     /// unless the server sets its persisted key).
     secret_key: Arc<[u8; 32]>,
-    /// The in-process event bus (see `events.rs`), shared by every clone.
-    events: tokio::sync::broadcast::Sender<RegistryEvent>,
+    /// The event bus (see `events.rs`): local channel and origin id, shared by every clone.
+    events: events::EventBus,
 }
 
 impl Registry {
@@ -114,7 +120,7 @@ impl Registry {
             signing_key: Arc::default(),
             accept_non_sif: false,
             secret_key: Arc::new(key),
-            events: events::channel(),
+            events: events::EventBus::new(),
         }
     }
 

@@ -161,7 +161,7 @@ impl Registry {
             }
         }
         for view in &leftovers.deleted_views {
-            self.publish(ChangeKind::ImageDeleted, view);
+            self.publish(ChangeKind::ImageDeleted, view).await;
         }
         Ok(done)
     }

@@ -31,6 +31,26 @@ impl TestDb {
         TestDb { db, url, dir }
     }
 
+    /// A second connection pool to the same database, as another replica would open it.
+    pub async fn another_replica(&self) -> DatabaseConnection {
+        connect_and_migrate(&self.url)
+            .await
+            .expect("second connection to the test database")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
+    /// For tests of what only PostgreSQL does: true (after saying so) when this run is on
+    /// SQLite and the test should end here.
+    pub fn skip_unless_postgres(&self, test: &str) -> bool {
+        if !self.is_postgres() {
+            eprintln!("{test}: skipped, needs PostgreSQL ({POSTGRES_ENV})");
+        }
+        !self.is_postgres()
+    }
+
     pub fn backend_name(&self) -> &'static str {
         if self.url.starts_with("postgres") {
             "postgres"

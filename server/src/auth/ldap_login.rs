@@ -44,7 +44,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
 
     let limiter = &state.login_limiter;
     let client = request_client_ip(&state, &parts.headers, &parts.extensions);
-    if let Err(too_many) = limiter.check(client, &username) {
+    if let Err(too_many) = limiter.check(client, &username).await {
         let mut response = to_login(&too_many.to_string(), &return_to);
         add_retry_after(&mut response, too_many);
         return response;
@@ -53,7 +53,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
     let user = match directory.authenticate(&username, &password).await {
         Ok(user) => user,
         Err(LdapLoginError::InvalidCredentials) => {
-            limiter.record_failure(client, &username);
+            limiter.record_failure(client, &username).await;
             if let Err(err) = state.registry.audit_failed_login(&username).await {
                 tracing::error!(error = %err, "could not audit a failed LDAP sign-in");
             }
@@ -76,7 +76,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
             );
         }
     };
-    limiter.record_success(&username);
+    limiter.record_success(&username).await;
     if let Some(old) = &caller.session_secret {
         // Signing in again replaces the session the browser had.
         if let Err(err) = state.registry.revoke_session(old).await {

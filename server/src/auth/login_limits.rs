@@ -49,14 +49,14 @@ where
     };
     let username = form_field(&bytes, "username");
     let client = request_client_ip(state, &parts.headers, &parts.extensions);
-    if let Err(refusal) = state.login_limiter.check(client, &username) {
+    if let Err(refusal) = state.login_limiter.check(client, &username).await {
         return too_many_attempts(refusal);
     }
     let response = run(Request::from_parts(parts, Body::from(bytes))).await;
     match response.status() {
-        status if status.is_success() => state.login_limiter.record_success(&username),
+        status if status.is_success() => state.login_limiter.record_success(&username).await,
         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {
-            state.login_limiter.record_failure(client, &username);
+            state.login_limiter.record_failure(client, &username).await;
         }
         _ => {}
     }

@@ -5,17 +5,17 @@
 //! ([`LoginLimiter::check`] before, [`LoginLimiter::record_failure`] /
 //! [`LoginLimiter::record_success`] after).
 //!
-//! The state is in-process: several replicas each count their own failures.
+//! The failures are kept in the database (`login_failures`, see
+//! `Registry::record_login_failure`), so replicas sharing it count each other's failures;
+//! records older than the window are deleted whenever a new failure is recorded.
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use silo_domain::Registry;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest user name kept as a key (longer names are cut).
 const USERNAME_KEY_MAX: usize = 128;
-/// Forgotten keys are swept when the table grows past this many.
-const SWEEP_ABOVE: usize = 10_000;
 
 /// `[auth.rate_limit]`: how many failed sign-ins are tolerated.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -77,6 +77,16 @@ enum Key {
     Client(IpAddr),
 }
 
+impl Key {
+    /// The key as stored in the database (`user:<name>` or `client:<network>`).
+    fn stored(&self) -> String {
+        match self {
+            Key::User(name) => format!("user:{name}"),
+            Key::Client(ip) => format!("client:{ip}"),
+        }
+    }
+}
+
 /// The refusal once a limit is reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("too many failed sign-in attempts; try again in {} s", retry_after.as_secs().max(1))]
@@ -92,19 +102,17 @@ impl TooManyAttempts {
     }
 }
 
-/// Counts failed sign-ins; shared by every request of the server.
-#[derive(Debug)]
+/// Counts failed sign-ins in the database (`Registry::record_login_failure`), so every
+/// replica sharing it sees the same counts; shared by every request of the server.
+#[derive(Clone)]
 pub struct LoginLimiter {
     settings: LoginRateLimitSettings,
-    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
+    registry: Registry,
 }
 
 impl LoginLimiter {
-    pub fn new(settings: LoginRateLimitSettings) -> Self {
-        LoginLimiter {
-            settings,
-            failures: Mutex::new(HashMap::new()),
-        }
+    pub fn new(settings: LoginRateLimitSettings, registry: Registry) -> Self {
+        LoginLimiter { settings, registry }
     }
 
     pub fn settings(&self) -> &LoginRateLimitSettings {
@@ -112,69 +120,81 @@ impl LoginLimiter {
     }
 
     /// Whether a sign-in by `username` from `client` may be tried now.
-    pub fn check(&self, client: Option<IpAddr>, username: &str) -> Result<(), TooManyAttempts> {
-        self.check_at(Instant::now(), client, username)
-    }
-
-    /// Counts a failed sign-in (wrong password, unknown user, bad token).
-    pub fn record_failure(&self, client: Option<IpAddr>, username: &str) {
-        self.record_failure_at(Instant::now(), client, username);
-    }
-
-    /// A successful sign-in forgets the user name's failures (the address keeps its own).
-    pub fn record_success(&self, username: &str) {
-        if let Some(key) = user_key(username) {
-            self.table().remove(&key);
-        }
-    }
-
-    pub fn check_at(
+    pub async fn check(
         &self,
-        now: Instant,
         client: Option<IpAddr>,
         username: &str,
     ) -> Result<(), TooManyAttempts> {
-        let window = self.settings.window();
-        let mut table = self.table();
-        let mut wait = None::<Duration>;
-        for (key, max) in self.keys(client, username) {
-            let Some(times) = table.get_mut(&key) else {
-                continue;
-            };
-            forget_old(times, now, window);
-            if times.len() >= max as usize {
-                // Allowed again once enough failures have left the window.
-                let oldest_that_matters = times[times.len() - max as usize];
-                let until = (oldest_that_matters + window).saturating_duration_since(now);
-                wait = Some(wait.map_or(until, |w| w.max(until)));
+        self.check_at(Utc::now(), client, username).await
+    }
+
+    /// Counts a failed sign-in (wrong password, unknown user, bad token).
+    pub async fn record_failure(&self, client: Option<IpAddr>, username: &str) {
+        self.record_failure_at(Utc::now(), client, username).await;
+    }
+
+    /// A successful sign-in forgets the user name's failures (the address keeps its own).
+    pub async fn record_success(&self, username: &str) {
+        if let Some(key) = user_key(username) {
+            if let Err(err) = self.registry.forget_login_failures(&key.stored()).await {
+                tracing::error!(error = %err, "could not clear the failed sign-ins of a user");
             }
-        }
-        match wait {
-            Some(retry_after) => Err(TooManyAttempts {
-                retry_after: retry_after.max(Duration::from_millis(1)),
-            }),
-            None => Ok(()),
         }
     }
 
-    pub fn record_failure_at(&self, now: Instant, client: Option<IpAddr>, username: &str) {
-        let window = self.settings.window();
-        let mut table = self.table();
-        if table.len() > SWEEP_ABOVE {
-            table.retain(|_, times| {
-                forget_old(times, now, window);
-                !times.is_empty()
-            });
+    /// [`LoginLimiter::check`] at `now`. When the database cannot be asked, the attempt is
+    /// let through (the sign-in itself needs the database and fails on its own).
+    pub async fn check_at(
+        &self,
+        now: DateTime<Utc>,
+        client: Option<IpAddr>,
+        username: &str,
+    ) -> Result<(), TooManyAttempts> {
+        let limits: Vec<(String, u32)> = self
+            .keys(client, username)
+            .into_iter()
+            .map(|(key, max)| (key.stored(), max))
+            .collect();
+        if limits.is_empty() {
+            return Ok(());
         }
-        for (key, max) in self.keys(client, username) {
-            let times = table.entry(key).or_default();
-            forget_old(times, now, window);
-            times.push_back(now);
-            // Only the newest `max` failures decide anything.
-            while times.len() > max as usize {
-                times.pop_front();
+        match self.registry.login_wait(&limits, self.window(), now).await {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(TooManyAttempts {
+                retry_after: wait
+                    .to_std()
+                    .unwrap_or_default()
+                    .max(Duration::from_millis(1)),
+            }),
+            Err(err) => {
+                tracing::error!(error = %err, "could not read the failed sign-ins");
+                Ok(())
             }
         }
+    }
+
+    pub async fn record_failure_at(
+        &self,
+        now: DateTime<Utc>,
+        client: Option<IpAddr>,
+        username: &str,
+    ) {
+        let keys: Vec<String> = self
+            .keys(client, username)
+            .into_iter()
+            .map(|(key, _)| key.stored())
+            .collect();
+        if let Err(err) = self
+            .registry
+            .record_login_failure(&keys, self.window(), now)
+            .await
+        {
+            tracing::error!(error = %err, "could not record a failed sign-in");
+        }
+    }
+
+    fn window(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings.window()).unwrap_or(chrono::Duration::MAX)
     }
 
     /// The keys a sign-in is counted under, with their limits (disabled limits left out).
@@ -192,29 +212,14 @@ impl LoginLimiter {
         }
         keys
     }
-
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-fn forget_old(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times
-        .front()
-        .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-    {
-        times.pop_front();
-    }
 }
 
 fn user_key(username: &str) -> Option<Key> {
     let name: String = username
         .trim()
         .chars()
-        .take(USERNAME_KEY_MAX)
         .flat_map(char::to_lowercase)
+        .take(USERNAME_KEY_MAX)
         .collect();
     (!name.is_empty()).then_some(Key::User(name))
 }
@@ -264,30 +269,50 @@ fn parse_address(text: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration as Span;
+    use silo_domain::store::FsBlobStore;
+    use silo_domain::testing::TestDb;
+    use std::sync::Arc;
 
-    fn limiter(per_user: u32, per_ip: u32) -> LoginLimiter {
-        LoginLimiter::new(LoginRateLimitSettings {
+    /// A limiter over a fresh database (kept alive by the returned `TestDb`).
+    async fn limiter(per_user: u32, per_ip: u32) -> (LoginLimiter, TestDb) {
+        let db = TestDb::new().await;
+        let store = FsBlobStore::open(db.dir.path().join("blobs"))
+            .await
+            .unwrap();
+        let registry = Registry::new(db.db.clone(), Arc::new(store));
+        let settings = LoginRateLimitSettings {
             max_failures_per_user: per_user,
             max_failures_per_ip: per_ip,
             window_seconds: 300,
             client_ip_header: None,
-        })
+        };
+        (LoginLimiter::new(settings, registry), db)
     }
 
     fn ip(text: &str) -> Option<IpAddr> {
         Some(text.parse().unwrap())
     }
 
-    #[test]
-    fn a_user_name_is_blocked_after_its_failures_until_the_window_passes() {
-        let l = limiter(3, 100);
-        let t0 = Instant::now();
+    fn secs(s: i64) -> Span {
+        Span::seconds(s)
+    }
+
+    #[tokio::test]
+    async fn a_user_name_is_blocked_after_its_failures_until_the_window_passes() {
+        let (l, _db) = limiter(3, 100).await;
+        let t0 = Utc::now();
         for i in 0..3 {
-            assert!(l.check_at(t0, ip("10.0.0.1"), "alice").is_ok(), "try {i}");
-            l.record_failure_at(t0 + Duration::from_secs(i), ip("10.0.0.1"), "alice");
+            assert!(
+                l.check_at(t0, ip("10.0.0.1"), "alice").await.is_ok(),
+                "try {i}"
+            );
+            l.record_failure_at(t0 + secs(i), ip("10.0.0.1"), "alice")
+                .await;
         }
         let refused = l
-            .check_at(t0 + Duration::from_secs(10), ip("10.0.0.9"), "ALICE ")
+            .check_at(t0 + secs(10), ip("10.0.0.9"), "ALICE ")
+            .await
             .unwrap_err();
         // The first failure (t0) leaves the window at t0 + 300 s.
         assert_eq!(refused.retry_after, Duration::from_secs(290));
@@ -296,85 +321,80 @@ mod tests {
             "too many failed sign-in attempts; try again in 290 s"
         );
         assert!(
-            l.check_at(t0, ip("10.0.0.1"), "bob").is_ok(),
+            l.check_at(t0, ip("10.0.0.1"), "bob").await.is_ok(),
             "others unaffected"
         );
-        assert!(l
-            .check_at(t0 + Duration::from_secs(300), None, "alice")
-            .is_ok());
+        assert!(l.check_at(t0 + secs(300), None, "alice").await.is_ok());
     }
 
-    #[test]
-    fn a_client_is_blocked_across_user_names() {
-        let l = limiter(100, 4);
-        let t0 = Instant::now();
+    #[tokio::test]
+    async fn a_client_is_blocked_across_user_names() {
+        let (l, _db) = limiter(100, 4).await;
+        let t0 = Utc::now();
         for name in ["a", "b", "c", "d"] {
-            l.record_failure_at(t0, ip("192.0.2.7"), name);
+            l.record_failure_at(t0, ip("192.0.2.7"), name).await;
         }
-        assert!(l.check_at(t0, ip("192.0.2.7"), "e").is_err());
-        assert!(l.check_at(t0, ip("192.0.2.8"), "e").is_ok());
+        assert!(l.check_at(t0, ip("192.0.2.7"), "e").await.is_err());
+        assert!(l.check_at(t0, ip("192.0.2.8"), "e").await.is_ok());
         assert!(
-            l.check_at(t0, None, "e").is_ok(),
+            l.check_at(t0, None, "e").await.is_ok(),
             "no address, no client limit"
         );
     }
 
-    #[test]
-    fn ipv6_clients_count_per_64_network() {
-        let l = limiter(100, 2);
-        let t0 = Instant::now();
-        l.record_failure_at(t0, ip("2001:db8:1:2::1"), "a");
-        l.record_failure_at(t0, ip("2001:db8:1:2:ffff::9"), "b");
-        assert!(l.check_at(t0, ip("2001:db8:1:2::77"), "c").is_err());
-        assert!(l.check_at(t0, ip("2001:db8:1:3::1"), "c").is_ok());
+    #[tokio::test]
+    async fn ipv6_clients_count_per_64_network() {
+        let (l, _db) = limiter(100, 2).await;
+        let t0 = Utc::now();
+        l.record_failure_at(t0, ip("2001:db8:1:2::1"), "a").await;
+        l.record_failure_at(t0, ip("2001:db8:1:2:ffff::9"), "b")
+            .await;
+        assert!(l.check_at(t0, ip("2001:db8:1:2::77"), "c").await.is_err());
+        assert!(l.check_at(t0, ip("2001:db8:1:3::1"), "c").await.is_ok());
         assert_eq!(
             network("::ffff:10.1.2.3".parse().unwrap()),
             ip("10.1.2.3").unwrap()
         );
     }
 
-    #[test]
-    fn success_forgets_the_user_but_not_the_client() {
-        let l = limiter(2, 3);
-        let t0 = Instant::now();
-        l.record_failure_at(t0, ip("10.0.0.1"), "alice");
-        l.record_failure_at(t0, ip("10.0.0.1"), "alice");
-        assert!(l.check_at(t0, None, "alice").is_err());
-        l.record_success("Alice");
-        assert!(l.check_at(t0, None, "alice").is_ok());
-        l.record_failure_at(t0, ip("10.0.0.1"), "zed");
+    #[tokio::test]
+    async fn success_forgets_the_user_but_not_the_client() {
+        let (l, _db) = limiter(2, 3).await;
+        let t0 = Utc::now();
+        l.record_failure_at(t0, ip("10.0.0.1"), "alice").await;
+        l.record_failure_at(t0, ip("10.0.0.1"), "alice").await;
+        assert!(l.check_at(t0, None, "alice").await.is_err());
+        l.record_success("Alice").await;
+        assert!(l.check_at(t0, None, "alice").await.is_ok());
+        l.record_failure_at(t0, ip("10.0.0.1"), "zed").await;
         assert!(
-            l.check_at(t0, ip("10.0.0.1"), "x").is_err(),
+            l.check_at(t0, ip("10.0.0.1"), "x").await.is_err(),
             "3 from the client"
         );
     }
 
-    #[test]
-    fn the_wait_is_until_enough_failures_leave_the_window() {
-        let l = limiter(2, 0);
-        let t0 = Instant::now();
+    #[tokio::test]
+    async fn the_wait_is_until_enough_failures_leave_the_window() {
+        let (l, _db) = limiter(2, 0).await;
+        let t0 = Utc::now();
         for s in [0, 100, 200] {
-            l.record_failure_at(t0 + Duration::from_secs(s), None, "alice");
+            l.record_failure_at(t0 + secs(s), None, "alice").await;
         }
         // Failures at 100 and 200 count; at 250 the next is allowed at 400.
-        let refused = l
-            .check_at(t0 + Duration::from_secs(250), None, "alice")
-            .unwrap_err();
+        let refused = l.check_at(t0 + secs(250), None, "alice").await.unwrap_err();
         assert_eq!(refused.retry_after, Duration::from_secs(150));
         assert_eq!(refused.retry_after_secs(), 150);
-        assert!(l
-            .check_at(t0 + Duration::from_secs(400), None, "alice")
-            .is_ok());
+        assert!(l.check_at(t0 + secs(400), None, "alice").await.is_ok());
     }
 
-    #[test]
-    fn zero_disables_a_limit() {
-        let l = limiter(0, 0);
-        let t0 = Instant::now();
+    #[tokio::test]
+    async fn zero_disables_a_limit() {
+        let (l, _db) = limiter(0, 0).await;
+        let t0 = Utc::now();
         for _ in 0..50 {
-            l.record_failure_at(t0, ip("10.0.0.1"), "alice");
+            l.record_failure_at(t0, ip("10.0.0.1"), "alice").await;
         }
-        assert!(l.check_at(t0, ip("10.0.0.1"), "alice").is_ok());
+        assert!(l.check_at(t0, ip("10.0.0.1"), "alice").await.is_ok());
     }
 
     #[test]
