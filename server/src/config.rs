@@ -452,4 +452,18 @@ mod tests {
         assert!(names.contains(&"SILO_AUTH__LDAP__BIND_PASSWORD".to_string()));
         assert!(names.contains(&"SILO_AUTH__RATE_LIMIT__CLIENT_IP_HEADER".to_string()));
     }
+
+    #[test]
+    fn example_configurations_load_and_validate() {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let single = Config::load(Some(&top.join("examples/silo.toml"))).unwrap();
+        assert_eq!(single, Config::default(), "examples/silo.toml shows the defaults");
+        let scaled = Config::load(Some(&top.join("examples/scale-out/silo.toml"))).unwrap();
+        assert_eq!(scaled.storage.backend, StorageBackend::S3);
+        assert!(scaled.database_url().starts_with("postgres://"));
+        assert_eq!(
+            scaled.storage.s3.public_endpoint.as_deref(),
+            Some("https://s3.example.edu")
+        );
+    }
 }
