@@ -22,7 +22,8 @@
 # TRANSFERS_PARALLEL (default 50), TRANSFERS_WRK_SECONDS (default 15),
 # TRANSFERS_PORT (first of three ports, default 18401), TRANSFERS_OUT (default
 # $TMPDIR/silo-transfers.md), SILO_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432;
-# skipped when unreachable), TRANSFERS_SKIP_BUILD=1 (use the existing release binary).
+# skipped when unreachable), TRANSFERS_SKIP_BUILD=1 (use the existing release binary),
+# SILO_BIN (another silo binary to measure, e.g. an older build; implies no build).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -39,7 +40,7 @@ silo_url=http://127.0.0.1:$silo_port
 nginx_url=http://127.0.0.1:$nginx_port
 registry_url=http://127.0.0.1:$registry_port
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}
-silo=$CARGO_TARGET_DIR/release/silo
+silo=${SILO_BIN:-$CARGO_TARGET_DIR/release/silo}
 driver=$here/transfers.py
 
 log() { printf '[transfers] %s\n' "$*" >&2; }
@@ -56,7 +57,7 @@ if ((${#need[@]})); then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-if [[ ${TRANSFERS_SKIP_BUILD:-0} != 1 ]]; then
+if [[ ${TRANSFERS_SKIP_BUILD:-0} != 1 && -z ${SILO_BIN:-} ]]; then
 	log "cargo build --release -p server"
 	(cd "$top" && cargo build -q --release -p server)
 fi
@@ -162,11 +163,8 @@ EOF
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 mibps() { awk -v m="$1" -v s="$2" 'BEGIN {printf "%.0f", m / s}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-pull_time() { curl -sf -o /dev/null -w '%{time_total}\n' "$1"; }
-timed() { # timed N CMD...: median seconds of N runs of CMD (which prints seconds)
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do "$@" || die "failed: $*"; done | median
+pull_time() { # pull_time URL: seconds for one whole download (nothing if not a 200)
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$1" | awk '$1 == 200 {print $2}'
 }
 verify() { # verify URL SHA256: one full download, hash checked
 	local got
@@ -208,33 +206,46 @@ for size in $sizes; do
 	start_silo "$data"
 	tok=$(token bench)
 
-	single=() multi=()
-	for i in $(seq "$n"); do
-		single+=("$(python3 "$driver" push-single "$silo_url" "$tok" "bench/s$size/single-$i" "$sif" "$sha" "$md5")")
-		multi+=("$(python3 "$driver" push-multi "$silo_url" "$tok" "bench/s$size/multi-$i" "$sif" "$sha")")
-	done
-	t_single=$(printf '%s\n' "${single[@]}" | median)
-	t_multi=$(printf '%s\n' "${multi[@]}" | median)
+	# Each repetition measures silo and the references back to back, so that load from
+	# other processes on the machine falls on all of them alike; the median of each is used.
+	refs=0
+	((size != 1024)) || refs=1
+	blob=$registry_url/v2/bench/blob/blobs/sha256:$sha
 	url=$silo_url/v1/imagefile/bench/s$size/single-1:latest
-	verify "$url" "$sha"
-	verify "$silo_url/v1/imagefile/bench/s$size/multi-1:latest" "$sha"
-	t_pull=$(timed "$n" pull_time "$url")
+	t=() # t[figure] = newline-separated seconds
+	add() { [[ $2 =~ ^[0-9.]+$ ]] || die "measurement $1 of ${size} MiB failed"; t[$1]+="$2"$'\n'; }
+	for i in $(seq "$n"); do
+		add 0 "$(python3 "$driver" push-single "$silo_url" "$tok" "bench/s$size/single-$i" "$sif" "$sha" "$md5")"
+		add 1 "$(python3 "$driver" push-multi "$silo_url" "$tok" "bench/s$size/multi-$i" "$sif" "$sha")"
+		if ((refs)); then
+			add 2 "$(python3 "$driver" put "$nginx_url/up/img.sif" "$sif")"
+			add 3 "$(python3 "$driver" oci-push "$registry_url" bench/blob "$sif" "$sha")"
+		fi
+		if ((i == 1)); then # first reads: hash-checked (and they warm the page cache)
+			verify "$url" "$sha"
+			verify "$silo_url/v1/imagefile/bench/s$size/multi-1:latest" "$sha"
+			if ((refs)); then
+				mv "$tmp/www/up/img.sif" "$tmp/www/img.sif"
+				verify "$nginx_url/img.sif" "$sha"
+				verify "$blob" "$sha"
+			fi
+		fi
+		add 4 "$(pull_time "$url")"
+		if ((refs)); then
+			add 5 "$(pull_time "$nginx_url/img.sif")"
+			add 6 "$(pull_time "$blob")"
+		fi
+	done
+	med() { printf '%s' "${t[$1]}" | median; }
+	t_single=$(med 0) t_multi=$(med 1) t_pull=$(med 4)
 	rss_rows+=("| ${size} MiB | $(peak_mib) MiB | $n single-part + $n multipart pushes, $((n + 2)) pulls |")
 
-	if ((size == 1024)); then
-		cp "$sif" "$tmp/www/img.sif"
-		verify "$nginx_url/img.sif" "$sha"
-		t_nginx_pull=$(timed "$n" pull_time "$nginx_url/img.sif")
-		t_nginx_put=$(timed "$n" python3 "$driver" put "$nginx_url/up/img.sif" "$sif")
+	if ((refs)); then
 		rm -f "$tmp/www/img.sif" "$tmp/www/up/img.sif"
-		t_reg_push=$(timed "$n" python3 "$driver" oci-push "$registry_url" bench/blob "$sif" "$sha")
-		blob=$registry_url/v2/bench/blob/blobs/sha256:$sha
-		verify "$blob" "$sha"
-		t_reg_pull=$(timed "$n" pull_time "$blob")
-		s=$(mibps "$mib" "$t_pull") ng=$(mibps "$mib" "$t_nginx_pull") rg=$(mibps "$mib" "$t_reg_pull")
+		s=$(mibps "$mib" "$t_pull") ng=$(mibps "$mib" "$(med 5)") rg=$(mibps "$mib" "$(med 6)")
 		row "library pull, 1 GiB (GET /v1/imagefile, 200)" "$s MiB/s" "nginx sendfile: $ng MiB/s; distribution: $rg MiB/s" \
 			"$(ratio "$s" "$ng")x nginx; $(ratio "$s" "$rg")x distribution" ">= 1.0x distribution"
-		ng=$(mibps "$mib" "$t_nginx_put") rg=$(mibps "$mib" "$t_reg_push")
+		ng=$(mibps "$mib" "$(med 2)") rg=$(mibps "$mib" "$(med 3)")
 		s=$(mibps "$mib" "$t_single")
 		row "library push, 1 GiB, single-part (POST, PUT, _complete)" "$s MiB/s" "nginx PUT: $ng MiB/s; distribution: $rg MiB/s" \
 			"$(ratio "$s" "$ng")x nginx; $(ratio "$s" "$rg")x distribution" ">= 0.8x nginx"
@@ -323,6 +334,8 @@ rm -rf "$tmp/api-sqlite"
 if pg_isready -q -h 127.0.0.1 -p 5432; then
 	pg_db=silo_bench_$RANDOM$RANDOM
 	psql "$pg/postgres" -qc "create database $pg_db" >/dev/null
+	# A throw-away database: no fsync per commit while seeding (reads are what is measured).
+	psql "$pg/postgres" -qc "alter database $pg_db set synchronous_commit = off" >/dev/null
 	api_round PostgreSQL "$tmp/api-pg" "$pg/$pg_db"
 	psql "$pg/postgres" -qc "drop database $pg_db" >/dev/null
 	pg_db=
@@ -333,7 +346,7 @@ fi
 # ---------------------------------------------------------------- report
 {
 	echo "Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; $(. /etc/os-release && echo "$PRETTY_NAME"); $(date -u +%Y-%m-%d)."
-	echo "Command: bench/transfers.sh (TRANSFERS_SIZES=\"$sizes\" TRANSFERS_REPEAT=$repeat); silo $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?'); $(nginx -v 2>&1 | sed 's|.*/||') ; distribution $(dpkg-query -W -f='${Version}' docker-registry); wrk $(dpkg-query -W -f='${Version}' wrk); $(curl --version | head -1 | cut -d' ' -f1-2)."
+	echo "Command: bench/transfers.sh (TRANSFERS_SIZES=\"$sizes\" TRANSFERS_REPEAT=$repeat); silo $("$silo" --version 2>/dev/null | tr -d '\n') at $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?'); nginx $(nginx -v 2>&1 | sed 's|.*/||'); distribution $(dpkg-query -W -f='${Version}' docker-registry); wrk $(dpkg-query -W -f='${Version}' wrk); $(curl --version | head -1 | cut -d' ' -f1-2)."
 	echo
 	echo "| figure | silo | reference (same run) | ratio | goal |"
 	echo "|---|---|---|---|---|"
