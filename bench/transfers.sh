@@ -23,7 +23,7 @@
 # TRANSFERS_PORT (first of three ports, default 18401), TRANSFERS_OUT (default
 # $TMPDIR/silo-transfers.md), SILO_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432;
 # skipped when unreachable), TRANSFERS_SKIP_BUILD=1 (use the existing release binary),
-# SILO_BIN (another silo binary to measure, e.g. an older build; implies no build).
+# TRANSFERS_SILO (another silo binary to measure, e.g. an older build; implies no build).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -40,7 +40,7 @@ silo_url=http://127.0.0.1:$silo_port
 nginx_url=http://127.0.0.1:$nginx_port
 registry_url=http://127.0.0.1:$registry_port
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}
-silo=${SILO_BIN:-$CARGO_TARGET_DIR/release/silo}
+silo=${TRANSFERS_SILO:-$CARGO_TARGET_DIR/release/silo}
 driver=$here/transfers.py
 
 log() { printf '[transfers] %s\n' "$*" >&2; }
@@ -57,7 +57,7 @@ if ((${#need[@]})); then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-if [[ ${TRANSFERS_SKIP_BUILD:-0} != 1 && -z ${SILO_BIN:-} ]]; then
+if [[ ${TRANSFERS_SKIP_BUILD:-0} != 1 && -z ${TRANSFERS_SILO:-} ]]; then
 	log "cargo build --release -p server"
 	(cd "$top" && cargo build -q --release -p server)
 fi
