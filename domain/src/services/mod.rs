@@ -19,6 +19,7 @@ mod events;
 mod identities;
 mod images;
 mod keys;
+mod lookup;
 mod metadata;
 mod multipart;
 mod namespace;
