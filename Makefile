@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-e2e test-oauth fmt bench fuzz clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-e2e test-oauth fmt bench bench-transfers fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -122,3 +122,6 @@ bench: spa ## benchmarks: 1 GiB push/pull memory, web interface at 10,000 contai
 	bench/transfer-memory.sh
 	cargo build -q --release -p server
 	bench/spa.sh 10000
+
+bench-transfers: ## transfer and API throughput vs nginx and distribution, peak RSS, start-up (bench/transfers.sh; not in make test)
+	bench/transfers.sh

@@ -36,40 +36,24 @@ impl Registry {
                 .await?
                 .ok_or_else(not_found)?,
             Version::Tag(name) => {
-                let tag = self.find_tag(owner.container.id, name, arch).await?;
-                let tag = tag.ok_or_else(not_found)?;
-                image::Entity::find_by_id(tag.image_id)
-                    .one(&self.db)
-                    .await?
-                    .ok_or_else(not_found)?
+                // The tag and its image in one query. No arch asked for: prefer the default
+                // arch, else whatever single arch has the tag.
+                let arch = arch.filter(|a| !a.is_empty());
+                let candidates = self
+                    .tags_with_images(owner.container.id, name, arch)
+                    .await?;
+                let chosen = match arch {
+                    Some(_) => candidates.into_iter().next(),
+                    None => {
+                        let default = candidates.iter().position(|(t, _)| t.arch == DEFAULT_ARCH);
+                        candidates.into_iter().nth(default.unwrap_or(0))
+                    }
+                };
+                chosen.ok_or_else(not_found)?.1
             }
         };
         let tags = self.tags_of_image(image.id).await?;
         Ok(ImageView { owner, image, tags })
-    }
-
-    async fn find_tag(
-        &self,
-        container_id: i64,
-        name: &str,
-        arch: Option<&str>,
-    ) -> Result<Option<tag::Model>> {
-        let query = tag::Entity::find()
-            .filter(tag::Column::ContainerId.eq(container_id))
-            .filter(tag::Column::Name.eq(name));
-        if let Some(arch) = arch.filter(|a| !a.is_empty()) {
-            return Ok(query
-                .filter(tag::Column::Arch.eq(arch))
-                .one(&self.db)
-                .await?);
-        }
-        // No arch asked for: prefer the default arch, else whatever single arch has the tag.
-        let candidates = query.all(&self.db).await?;
-        Ok(candidates
-            .iter()
-            .find(|t| t.arch == DEFAULT_ARCH)
-            .or_else(|| candidates.first())
-            .cloned())
     }
 
     pub(crate) async fn tags_of_image(&self, image_id: i64) -> Result<Vec<tag::Model>> {

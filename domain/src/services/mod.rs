@@ -22,6 +22,7 @@ mod images;
 mod jobs;
 mod keys;
 mod login_failures;
+mod lookup;
 mod metadata;
 mod multipart;
 mod namespace;

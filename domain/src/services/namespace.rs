@@ -154,15 +154,9 @@ impl Registry {
     /// collection, or a share link for exactly this container).
     pub async fn container(&self, actor: &Actor, path: &ContainerPath) -> Result<ContainerView> {
         let not_found = || DomainError::not_found(format!("container {path}"));
-        let entity = self.entity(&path.entity).await.map_err(|_| not_found())?;
-        let collection = self
-            .find_collection(entity.id, &path.collection)
-            .await?
-            .ok_or_else(not_found)?;
-        let container = container::Entity::find()
-            .filter(container::Column::CollectionId.eq(collection.id))
-            .filter(container::Column::Name.eq(path.container.as_str()))
-            .one(&self.db)
+        // One join instead of three lookups (this is on every image GET and pull).
+        let (entity, collection, container) = self
+            .container_by_path(&path.entity, &path.collection, path.container.as_str())
             .await?
             .ok_or_else(not_found)?;
         if !actor.can_read_container(&entity, &collection, container.id) {

@@ -19,11 +19,11 @@
 //! which the directory is fsynced too. Identical content is stored once: when the target
 //! already exists the new copy is dropped.
 use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::{BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob};
 use crate::names::Sha256Hex;
@@ -31,7 +31,14 @@ use crate::names::Sha256Hex;
 /// The layout version written to and checked in `<root>/LAYOUT`.
 pub const LAYOUT_VERSION: u32 = 1;
 const LAYOUT_FILE: &str = "LAYOUT";
-const READ_CHUNK: usize = 256 * 1024;
+/// Downloads are read in pieces of this size. Each piece is one hand-over to the blocking
+/// thread pool and back; 1 MiB pieces (instead of 256 KiB) cut those thread switches, which
+/// dominated the profile of a pull, by four.
+const READ_CHUNK: usize = 1024 * 1024;
+/// While a blob streams in, what has arrived is handed to the disk in the background every
+/// this many bytes (an fdatasync on a second handle), so the disk writes while the network
+/// delivers and the final fsync waits only for the last stretch, not for the whole file.
+const WRITEBACK_EVERY: u64 = 32 * 1024 * 1024;
 /// Multipart temporaries older than this are abandoned (sessions live 24 hours).
 const MULTIPART_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(25 * 3600);
 
@@ -163,16 +170,23 @@ impl FsBlobStore {
         self.root.join("tmp").join(format!("{name}.part"))
     }
 
+    /// Streams `data` into `temp`, hashing it, and checks it against `expected`. With
+    /// `durable`, the file is fsynced before this returns (blobs about to be committed);
+    /// multipart parts are not: they become durable in the assembled file, which is
+    /// fsynced and verified against the whole image's digest before its commit.
     async fn write_temp(
         &self,
         temp: &Path,
         mut data: ByteStream,
         expected: &Expected,
+        durable: bool,
     ) -> Result<(Sha256Hex, u64), StoreError> {
         let file = tokio::fs::File::create(temp).await?;
         let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
+        let mut unsynced: u64 = 0;
+        let mut writeback: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
         while let Some(chunk) = data.next().await {
             let chunk = chunk.map_err(StoreError::Interrupted)?;
             size += chunk.len() as u64;
@@ -186,6 +200,22 @@ impl FsBlobStore {
             }
             hasher.update(&chunk);
             out.write_all(&chunk).await?;
+            unsynced += chunk.len() as u64;
+            if durable
+                && unsynced >= WRITEBACK_EVERY
+                && writeback.as_ref().is_none_or(|w| w.is_finished())
+            {
+                if let Some(done) = writeback.take() {
+                    done.await.map_err(std::io::Error::other)??;
+                }
+                out.flush().await?;
+                let handle = out.get_ref().try_clone().await?.into_std().await;
+                writeback = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
+                unsynced = 0;
+            }
+        }
+        if let Some(done) = writeback.take() {
+            done.await.map_err(std::io::Error::other)??;
         }
         if let Some(limit) = expected.size {
             if size != limit {
@@ -207,7 +237,9 @@ impl FsBlobStore {
         }
         out.flush().await?;
         let file = out.into_inner();
-        file.sync_all().await?;
+        if durable {
+            file.sync_all().await?;
+        }
         Ok((actual, size))
     }
 }
@@ -268,6 +300,46 @@ fn hash_and_sync(path: &Path) -> std::io::Result<(Sha256Hex, u64)> {
     ))
 }
 
+/// A piece of a download being read on the blocking pool, handing the file back with it.
+type PendingRead = tokio::task::JoinHandle<(std::fs::File, std::io::Result<Bytes>)>;
+
+/// Reads `len` bytes at `offset` of `file` on the blocking pool, straight into the buffer
+/// that is sent (no second copy, as `tokio::fs::File` makes).
+fn read_piece(file: std::fs::File, offset: u64, len: usize) -> PendingRead {
+    tokio::task::spawn_blocking(move || {
+        use std::os::unix::fs::FileExt;
+        let mut buf = BytesMut::zeroed(len);
+        let read = file.read_exact_at(&mut buf, offset).map(|()| buf.freeze());
+        (file, read)
+    })
+}
+
+/// Streams `len` bytes of `file` from `offset` in pieces of `READ_CHUNK`. The next piece
+/// is read while the current one is being sent (one piece of read-ahead), so at most two
+/// pieces per download are in memory.
+fn read_stream(file: std::fs::File, offset: u64, len: u64) -> ByteStream {
+    let end = offset + len;
+    let piece = move |at: u64| (end - at).min(READ_CHUNK as u64) as usize;
+    let first = (len > 0).then(|| read_piece(file, offset, piece(offset)));
+    Box::pin(futures::stream::unfold(
+        (first, offset),
+        move |(pending, at)| async move {
+            let (file, read) = match pending?.await {
+                Ok(done) => done,
+                Err(e) => return Some((Err(std::io::Error::other(e)), (None, end))),
+            };
+            match read {
+                Ok(bytes) => {
+                    let at = at + bytes.len() as u64;
+                    let next = (at < end).then(|| read_piece(file, at, piece(at)));
+                    Some((Ok(bytes), (next, at)))
+                }
+                Err(e) => Some((Err(e), (None, end))),
+            }
+        },
+    ))
+}
+
 async fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
@@ -279,7 +351,7 @@ async fn sync_dir(dir: &Path) -> std::io::Result<()> {
 impl BlobStore for FsBlobStore {
     async fn put(&self, data: ByteStream, expected: &Expected) -> Result<StoredBlob, StoreError> {
         let temp = self.temp_path();
-        let written = self.write_temp(&temp, data, expected).await;
+        let written = self.write_temp(&temp, data, expected, true).await;
         let (sha256, size) = match written {
             Ok(ok) => ok,
             Err(e) => {
@@ -295,12 +367,19 @@ impl BlobStore for FsBlobStore {
         sha256: &Sha256Hex,
         range: Option<ByteRange>,
     ) -> Result<BlobReader, StoreError> {
-        let mut file = match tokio::fs::File::open(self.blob_path(sha256)).await {
-            Ok(f) => f,
+        let path = self.blob_path(sha256);
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(path)?;
+            let size = file.metadata()?.len();
+            Ok::<_, std::io::Error>((file, size))
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        let (file, total_size) = match opened {
+            Ok(found) => found,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
             Err(e) => return Err(e.into()),
         };
-        let total_size = file.metadata().await?.len();
         let resolved = match range {
             None => None,
             Some(r) => Some(
@@ -308,20 +387,12 @@ impl BlobStore for FsBlobStore {
                     .ok_or(StoreError::RangeNotSatisfiable { size: total_size })?,
             ),
         };
-        let stream: ByteStream = match resolved {
-            None => Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                file, READ_CHUNK,
-            )),
-            Some((first, last)) => {
-                file.seek(SeekFrom::Start(first)).await?;
-                let limited = file.take(last - first + 1);
-                Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                    limited, READ_CHUNK,
-                ))
-            }
+        let (first, len) = match resolved {
+            None => (0, total_size),
+            Some((first, last)) => (first, last - first + 1),
         };
         Ok(BlobReader {
-            stream,
+            stream: read_stream(file, first, len),
             total_size,
             range: resolved,
         })
@@ -372,7 +443,7 @@ impl BlobStore for FsBlobStore {
             sha256: expected_sha256.cloned(),
             size: Some(len),
         };
-        let (sha256, _) = match self.write_temp(&staged, data, &expected).await {
+        let (sha256, _) = match self.write_temp(&staged, data, &expected, false).await {
             Ok(done) => done,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&staged).await;

@@ -52,3 +52,50 @@ fn ranges_resolve() {
         Some((5, 99))
     );
 }
+
+#[tokio::test]
+async fn writes_back_and_reads_big_blobs_whole_and_in_ranges_across_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsBlobStore::open(dir.path()).await.unwrap();
+    // More than one background write-back interval, ending two and a half pieces later.
+    let size = WRITEBACK_EVERY as usize + READ_CHUNK * 5 / 2;
+    let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let stream: ByteStream = Box::pin(futures::stream::iter(
+        data.chunks(64 * 1024)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
+    ));
+    let expected = Expected {
+        sha256: Some(sha(&data)),
+        size: Some(data.len() as u64),
+    };
+    let blob = store.put(stream, &expected).await.unwrap();
+    let len = data.len() as u64;
+    for (range, want) in [
+        (None, &data[..]),
+        (
+            Some(ByteRange {
+                first: READ_CHUNK as u64 - 3,
+                last: Some(2 * READ_CHUNK as u64 + 5),
+            }),
+            &data[READ_CHUNK - 3..2 * READ_CHUNK + 6],
+        ),
+        (
+            Some(ByteRange {
+                first: len - 1,
+                last: None,
+            }),
+            &data[data.len() - 1..],
+        ),
+    ] {
+        let mut reader = store.open(&blob.sha256, range).await.unwrap();
+        let mut got = Vec::new();
+        while let Some(chunk) = reader.stream.next().await {
+            let chunk = chunk.unwrap();
+            assert!(chunk.len() <= READ_CHUNK);
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(got, want);
+        assert_eq!(reader.total_size, len);
+    }
+}
