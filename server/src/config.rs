@@ -457,7 +457,11 @@ mod tests {
     fn example_configurations_load_and_validate() {
         let top = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let single = Config::load(Some(&top.join("examples/silo.toml"))).unwrap();
-        assert_eq!(single, Config::default(), "examples/silo.toml shows the defaults");
+        assert_eq!(
+            single,
+            Config::default(),
+            "examples/silo.toml shows the defaults"
+        );
         let scaled = Config::load(Some(&top.join("examples/scale-out/silo.toml"))).unwrap();
         assert_eq!(scaled.storage.backend, StorageBackend::S3);
         assert!(scaled.database_url().starts_with("postgres://"));

@@ -8,7 +8,7 @@
 //!   sha256/<aa>/<aabbcc…>      committed blobs, named by the full lower-case hex sha256,
 //!                              fanned out by the first two hex digits; immutable
 //!   tmp/<random>.part          single-part uploads in progress; never read, removed on
-//!                              failure and swept at start-up
+//!                              failure and swept at start-up once idle for an hour
 //!   tmp/mp-<upload id>.part    multipart uploads in progress: parts are written at their
 //!                              offsets; removed on completion or abort, swept at start-up
 //!                              once older than a day (the upload sessions' lifetime)
@@ -39,6 +39,8 @@ const READ_CHUNK: usize = 1024 * 1024;
 /// this many bytes (an fdatasync on a second handle), so the disk writes while the network
 /// delivers and the final fsync waits only for the last stretch, not for the whole file.
 const WRITEBACK_EVERY: u64 = 32 * 1024 * 1024;
+/// A single-part temporary not written to for this long belongs to no live upload.
+const SINGLE_PART_MAX_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Multipart temporaries older than this are abandoned (sessions live 24 hours).
 const MULTIPART_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(25 * 3600);
 
@@ -86,17 +88,23 @@ impl FsBlobStore {
         self.root.join("sha256").join(&hex[..2]).join(hex)
     }
 
-    /// Removes what crashed uploads left: single-part temporaries at once (no upload survives
-    /// a restart), multipart files once older than their session could live.
+    /// Removes what crashed uploads left: single-part temporaries not written to for an hour
+    /// (an upload in progress, perhaps through another replica sharing this directory, keeps
+    /// writing), multipart files once older than their session could live.
     async fn sweep_temporary_files(&self) -> Result<(), StoreError> {
         let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
         while let Some(entry) = entries.next_entry().await? {
             let multipart = entry.file_name().to_string_lossy().starts_with("mp-");
+            let max_age = if multipart {
+                MULTIPART_MAX_AGE
+            } else {
+                SINGLE_PART_MAX_IDLE
+            };
             let stale = match entry.metadata().await.and_then(|m| m.modified()) {
-                Ok(modified) => modified.elapsed().is_ok_and(|age| age > MULTIPART_MAX_AGE),
+                Ok(modified) => modified.elapsed().is_ok_and(|age| age > max_age),
                 Err(_) => true,
             };
-            if !multipart || stale {
+            if stale {
                 let _ = tokio::fs::remove_file(entry.path()).await;
             }
         }

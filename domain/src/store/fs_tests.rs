@@ -1,7 +1,7 @@
 //! Tests of the filesystem blob store: the shared store suite, and what is particular to
 //! files.
 use super::*;
-use crate::store::suite::Leftovers;
+use crate::store::suite::{sha, Leftovers};
 
 /// The store's directory; unfinished uploads are files in its `tmp/`.
 struct StoreDir(tempfile::TempDir);
@@ -98,4 +98,29 @@ async fn writes_back_and_reads_big_blobs_whole_and_in_ranges_across_pieces() {
         assert_eq!(got, want);
         assert_eq!(reader.total_size, len);
     }
+}
+
+#[tokio::test]
+async fn start_up_sweeps_only_idle_temporaries() {
+    let dir = tempfile::tempdir().unwrap();
+    FsBlobStore::open(dir.path()).await.unwrap();
+    let tmp = dir.path().join("tmp");
+    let hours_ago =
+        |h: u64| std::time::SystemTime::now() - std::time::Duration::from_secs(h * 3600);
+    let make = |name: &str, modified: std::time::SystemTime| {
+        let file = std::fs::File::create(tmp.join(name)).unwrap();
+        file.set_modified(modified).unwrap();
+    };
+    // Another replica sharing the directory is still writing this one.
+    make("live.part", std::time::SystemTime::now());
+    make("crashed.part", hours_ago(2));
+    make("mp-ab12.part", hours_ago(2));
+    make("mp-cd34.part", hours_ago(30));
+    FsBlobStore::open(dir.path()).await.unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["live.part", "mp-ab12.part"]);
 }
