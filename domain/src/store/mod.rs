@@ -13,6 +13,7 @@ use crate::names::Sha256Hex;
 pub mod fs;
 pub mod s3;
 mod s3_requests;
+mod s3_settings;
 #[cfg(test)]
 #[path = "s3_tests.rs"]
 mod s3_tests;

@@ -24,128 +24,17 @@
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::s3_requests::{S3Client, MAX_COPY_SIZE};
+pub use super::s3_settings::S3Settings;
 use super::{BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob};
 use crate::names::Sha256Hex;
+use uploads::{check_upload_id, UploadState};
 
 const LAYOUT: &str = "silo-blob-layout 1\n";
-
-/// `[storage.s3]`: where the bucket is and how Silo uses it.
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct S3Settings {
-    /// The S3 API endpoint Silo talks to, e.g. `https://s3.eu-west-1.amazonaws.com` or
-    /// `http://minio.internal:9000`.
-    pub endpoint: String,
-    /// The endpoint clients reach the store at, when it differs from `endpoint`; presigned
-    /// URLs are signed for this host.
-    pub public_endpoint: Option<String>,
-    pub bucket: String,
-    pub region: String,
-    pub access_key: String,
-    /// Never printed (`silo config show` writes `****`).
-    #[serde(serialize_with = "redact")]
-    pub secret_key: String,
-    /// Put every object under this key prefix (e.g. `silo/`), to share a bucket.
-    pub prefix: String,
-    /// Path-style URLs (`endpoint/bucket/key`), as MinIO and most self-hosted stores need;
-    /// false for virtual-host style (`bucket.endpoint/key`).
-    pub path_style: bool,
-    /// Size of the parts Silo itself writes, in MiB (5 to 5120); one part per upload in
-    /// flight is held in memory.
-    pub part_size_mib: u64,
-    /// Lifetime of presigned download and upload URLs, in seconds.
-    pub presign_seconds: u64,
-    /// Answer downloads with a redirect to a presigned URL of the store (library 303, OCI
-    /// 307), so the bytes do not pass through Silo.
-    pub redirect_downloads: bool,
-    /// Hand library multipart clients presigned part URLs, so the bytes go straight to the
-    /// store (Silo verifies the assembled image before it becomes visible).
-    pub direct_uploads: bool,
-}
-
-fn redact<S: serde::Serializer>(secret: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(if secret.is_empty() { "" } else { "****" })
-}
-
-impl std::fmt::Debug for S3Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Settings")
-            .field("endpoint", &self.endpoint)
-            .field("public_endpoint", &self.public_endpoint)
-            .field("bucket", &self.bucket)
-            .field("region", &self.region)
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"****")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for S3Settings {
-    fn default() -> Self {
-        S3Settings {
-            endpoint: String::new(),
-            public_endpoint: None,
-            bucket: String::new(),
-            region: "us-east-1".into(),
-            access_key: String::new(),
-            secret_key: String::new(),
-            prefix: String::new(),
-            path_style: true,
-            part_size_mib: 8,
-            presign_seconds: 3600,
-            redirect_downloads: true,
-            direct_uploads: true,
-        }
-    }
-}
-
-impl S3Settings {
-    /// Everything wrong with these settings, each naming its key.
-    pub fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        for (key, value) in [("endpoint", &self.endpoint), ("bucket", &self.bucket)] {
-            if value.trim().is_empty() {
-                problems.push(format!("storage.s3.{key} must be set"));
-            }
-        }
-        for (key, value) in [
-            ("endpoint", Some(&self.endpoint)),
-            ("public_endpoint", self.public_endpoint.as_ref()),
-        ] {
-            if let Some(v) = value.filter(|v| !v.is_empty()) {
-                if !(v.starts_with("http://") || v.starts_with("https://")) {
-                    problems.push(format!("storage.s3.{key} must be an http(s) URL"));
-                }
-            }
-        }
-        if !(5..=5120).contains(&self.part_size_mib) {
-            problems.push("storage.s3.part_size_mib: use 5 to 5120".into());
-        }
-        if !(60..=7 * 24 * 3600).contains(&self.presign_seconds) {
-            problems.push("storage.s3.presign_seconds: use 60 to 604800".into());
-        }
-        if !self.prefix.is_empty() && !self.prefix.ends_with('/') {
-            problems.push("storage.s3.prefix must end with '/'".into());
-        }
-        problems
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "lowercase")]
-enum UploadState {
-    /// A native S3 multipart upload of `uploads/<id>/assembled`.
-    Parts { upload: String },
-    /// Chunks appended in order.
-    Append,
-}
 
 pub struct S3BlobStore {
     client: Arc<S3Client>,
@@ -154,19 +43,6 @@ pub struct S3BlobStore {
     presign_ttl: Duration,
     redirect_downloads: bool,
     direct_uploads: bool,
-}
-
-fn check_upload_id(upload_id: &str) -> Result<(), StoreError> {
-    let valid = !upload_id.is_empty()
-        && upload_id.len() <= 128
-        && upload_id
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if valid {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
-    }
 }
 
 fn digest_of(hasher: Sha256) -> Sha256Hex {
@@ -247,28 +123,6 @@ impl S3BlobStore {
     fn blob_key(&self, sha256: &Sha256Hex) -> String {
         let hex = sha256.as_str();
         format!("{}blobs/sha256/{}/{hex}", self.prefix, &hex[..2])
-    }
-
-    fn upload_key(&self, upload_id: &str, name: &str) -> String {
-        format!("{}uploads/{upload_id}/{name}", self.prefix)
-    }
-
-    async fn load_state(&self, upload_id: &str) -> Result<UploadState, StoreError> {
-        check_upload_id(upload_id)?;
-        let stream = self
-            .client
-            .get(&self.upload_key(upload_id, "state"), None)
-            .await?;
-        let bytes: Vec<Bytes> = stream.try_collect().await?;
-        serde_json::from_slice(&bytes.concat())
-            .map_err(|e| StoreError::Io(std::io::Error::other(format!("upload state: {e}"))))
-    }
-
-    async fn save_state(&self, upload_id: &str, state: &UploadState) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
-        self.client
-            .put(&self.upload_key(upload_id, "state"), Bytes::from(json))
-            .await
     }
 
     /// Streams `data` into `key`, hashing it; the object appears only once the bytes
@@ -387,25 +241,6 @@ impl S3BlobStore {
         self.commit_staged(staged, sha, size).await
     }
 
-    async fn delete_upload_objects(&self, upload_id: &str) -> Result<(), StoreError> {
-        for object in self.client.list(&self.upload_key(upload_id, "")).await? {
-            self.client.delete(&object.key).await?;
-        }
-        Ok(())
-    }
-
-    /// The appended chunks of an upload in order, with the upload's current length.
-    async fn chunks(&self, upload_id: &str) -> Result<(Vec<String>, u64), StoreError> {
-        let objects = self
-            .client
-            .list(&self.upload_key(upload_id, "chunk-"))
-            .await?;
-        let length = objects.iter().map(|o| o.size).sum();
-        Ok((objects.into_iter().map(|o| o.key).collect(), length))
-    }
-
-    /// Assembles a native multipart upload from `etags` (parts 1, 2, … in order), then
-    /// verifies and commits it.
     async fn complete_parts(
         &self,
         upload_id: &str,
@@ -424,33 +259,6 @@ impl S3BlobStore {
             .complete_multipart(&assembled, s3_upload, etags)
             .await?;
         self.verify_and_commit(&assembled, expected).await
-    }
-
-    /// The ETags Silo recorded for the parts it passed on itself, parts 1, 2, … until the
-    /// first missing one.
-    async fn recorded_etags(&self, upload_id: &str) -> Result<Vec<String>, StoreError> {
-        let mut etags = Vec::new();
-        for object in self
-            .client
-            .list(&self.upload_key(upload_id, "etag-"))
-            .await?
-        {
-            let number = object
-                .key
-                .rsplit_once("etag-")
-                .and_then(|(_, n)| n.parse::<usize>().ok());
-            if number != Some(etags.len() + 1) {
-                break;
-            }
-            let bytes: Vec<Bytes> = self
-                .client
-                .get(&object.key, None)
-                .await?
-                .try_collect()
-                .await?;
-            etags.push(String::from_utf8_lossy(&bytes.concat()).to_string());
-        }
-        Ok(etags)
     }
 
     async fn finish(
@@ -741,3 +549,6 @@ impl BlobStore for S3BlobStore {
         )))
     }
 }
+
+#[path = "s3_uploads.rs"]
+mod uploads;
