@@ -27,3 +27,8 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
 pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
+
+/// How many of this build's migrations the database has not applied (0 when up to date).
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}

@@ -17,6 +17,7 @@ mod capability;
 mod catalog;
 mod events;
 mod events_relay;
+mod gauges;
 mod identities;
 mod images;
 mod jobs;
@@ -61,6 +62,7 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER, EVENT_CHANNEL};
+pub use gauges::{StoreTotals, UploadGauge};
 pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;
 pub use jobs::{MaintenanceReport, MAINTENANCE_LOCK};
@@ -109,6 +111,8 @@ pub struct Registry {
     secret_key: Arc<[u8; 32]>,
     /// The event bus (see `events.rs`): local channel and origin id, shared by every clone.
     events: events::EventBus,
+    /// Uploads streaming into the store right now (`gauges.rs`), shared by every clone.
+    uploads: gauges::UploadGauge,
 }
 
 impl Registry {
@@ -122,6 +126,7 @@ impl Registry {
             accept_non_sif: false,
             secret_key: Arc::new(key),
             events: events::EventBus::new(),
+            uploads: gauges::UploadGauge::default(),
         }
     }
 

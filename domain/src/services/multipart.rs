@@ -189,6 +189,7 @@ impl Registry {
             Some(hex) => Some(Sha256Hex::parse(hex)?),
             None => header_sha256.cloned(),
         };
+        let data = self.uploads.track(data);
         let received = self
             .store
             .write_part(

@@ -204,6 +204,7 @@ impl Registry {
         validate_tag(tag_name)?;
         self.check_push(actor, path).await?;
         self.admit_push_bytes(&path.entity, 0).await?;
+        let data = self.uploads.track(data);
         let blob = self.store.put(data, &Expected::default()).await?;
         let result = match self.admit_push_bytes(&path.entity, blob.size).await {
             Ok(()) => match self.prepare_push(actor, path).await {

@@ -127,6 +127,7 @@ impl Registry {
             sha256: Some(Sha256Hex::parse(&view.image.sha256)?),
             size,
         };
+        let data = self.uploads.track(data);
         let blob = self.store.put(data, &expected).await?;
         if size.is_none() {
             self.admit_stored_bytes(entity, &blob).await?;
@@ -140,6 +141,7 @@ impl Registry {
         data: ByteStream,
         expected: &Expected,
     ) -> Result<image::Model> {
+        let data = self.uploads.track(data);
         let blob = self.store.put(data, expected).await?;
         self.mark_uploaded(image_id, &blob).await
     }

@@ -43,6 +43,7 @@ impl Registry {
             sha256: None,
             size: Some(upload.size),
         };
+        let data = self.uploads.track(data);
         let blob = self.store.put(data, &expected).await?;
         match self.inspect_sif(&blob.sha256).await {
             Ok(_) => {}

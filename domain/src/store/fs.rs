@@ -414,6 +414,15 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    /// The blob directory is there and a temporary file can be created in `tmp/`.
+    async fn check(&self) -> Result<(), StoreError> {
+        tokio::fs::metadata(self.root.join("sha256")).await?;
+        let probe = self.temp_path();
+        tokio::fs::write(&probe, b"").await?;
+        tokio::fs::remove_file(&probe).await?;
+        Ok(())
+    }
+
     async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError> {
         match tokio::fs::remove_file(self.blob_path(sha256)).await {
             Ok(()) => Ok(()),

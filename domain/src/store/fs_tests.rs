@@ -28,6 +28,15 @@ async fn refuses_unknown_layout() {
     assert!(FsBlobStore::open(dir.path()).await.is_err());
 }
 
+#[tokio::test]
+async fn check_fails_once_the_directory_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsBlobStore::open(dir.path().join("blobs")).await.unwrap();
+    store.check().await.unwrap();
+    std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+    assert!(store.check().await.is_err());
+}
+
 #[test]
 fn ranges_resolve() {
     let r = ByteRange {

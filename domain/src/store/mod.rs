@@ -131,6 +131,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError>;
     /// Removes a blob; absent blobs are not an error.
     async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError>;
+    /// A cheap check that the store answers and would accept writes, for readiness probes
+    /// (`/readyz`): no blob is read or written.
+    async fn check(&self) -> Result<(), StoreError>;
 
     /// Prepares a multipart upload of `size` bytes under `upload_id` (lower-case hex).
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError>;

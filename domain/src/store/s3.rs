@@ -371,6 +371,17 @@ impl BlobStore for S3BlobStore {
         self.client.delete(&self.blob_key(sha256)).await
     }
 
+    /// One `HEAD` of the layout object written at start-up: the endpoint answers, the
+    /// bucket exists and the credentials are accepted.
+    async fn check(&self) -> Result<(), StoreError> {
+        match self.client.head(&format!("{}LAYOUT", self.prefix)).await? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::Io(std::io::Error::other(
+                "the bucket's LAYOUT object is missing",
+            ))),
+        }
+    }
+
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError> {
         check_upload_id(upload_id)?;
         let state = if size == 0 {

@@ -55,8 +55,10 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response, Store
     Err(backend(format!("HTTP {status} {code} ({path})")))
 }
 
+/// The error without its URL: Silo's requests are presigned URLs, whose signature must not
+/// reach a log line.
 fn send_error(e: reqwest::Error) -> StoreError {
-    backend(format!("request failed: {e}"))
+    backend(format!("request failed: {}", e.without_url()))
 }
 
 impl S3Client {
@@ -129,7 +131,9 @@ impl S3Client {
         }
         let response = checked(request.send().await.map_err(send_error)?).await?;
         Ok(Box::pin(
-            response.bytes_stream().map_err(std::io::Error::other),
+            response
+                .bytes_stream()
+                .map_err(|e| std::io::Error::other(e.without_url())),
         ))
     }
 

@@ -347,6 +347,12 @@ pub async fn aborts_leave_nothing(store: &dyn BlobStore, left: &dyn Leftovers) {
     }
 }
 
+pub async fn checks_without_leaving_anything(store: &dyn BlobStore, left: &dyn Leftovers) {
+    store.check().await.unwrap();
+    store.check().await.unwrap();
+    assert_eq!(left.leftovers().await, 0);
+}
+
 /// Generates one `#[tokio::test]` per suite case for a backend; `$open` is an async block
 /// giving `Option<(store, fixture)>`, the fixture counting [`Leftovers`] (`None` skips, as
 /// when the backend's server is absent).
@@ -360,7 +366,8 @@ macro_rules! store_suite {
             streams_blobs_larger_than_a_part,
             assembles_parts_and_verifies,
             appends_in_order_and_refuses_gaps,
-            aborts_leave_nothing);
+            aborts_leave_nothing,
+            checks_without_leaving_anything);
     };
     (@cases $open:expr; $($case:ident),*) => {
         $(

@@ -215,6 +215,7 @@ impl Registry {
             sha256: Some(digest.clone()),
             size,
         };
+        let data = self.uploads.track(data);
         let blob = self
             .store
             .put(data, &expected)
@@ -330,6 +331,7 @@ impl Registry {
         if claimed.rows_affected != 1 {
             return Err(DomainError::RangeNotSatisfiable { size: received });
         }
+        let data = self.uploads.track(data);
         let outcome = self.store.append_part(id, received, data).await;
         let length = *outcome.as_ref().unwrap_or(&received);
         oci_upload::Entity::update_many()
