@@ -247,12 +247,7 @@ fn config_check(file: Option<&std::path::Path>) -> ExitCode {
 }
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SILO_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .init();
+    crate::observability::logging::init(&config.log);
     let registry = crate::open_registry(&config).await?;
     let listen = config.listen.clone();
     let state = AppState::new(registry, config);

@@ -13,7 +13,7 @@ pub const ENV_PREFIX: &str = "SILO_";
 /// Environment variables with the prefix that are not settings.
 const ENV_NOT_SETTINGS: &[&str] = &["SILO_CONFIG", "SILO_TEST_POSTGRES_URL", "SILO_LOG"];
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Address and port to listen on.
@@ -23,7 +23,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Where the SQLite database and the blob store live.
     pub data_dir: PathBuf,
-    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/silo.db`.
+    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/silo.db`. Its password is
+    /// never printed (`silo config show` writes `****`).
+    #[serde(serialize_with = "serialize_redacted_url")]
     pub database_url: Option<String>,
     /// Serve the SPA from this directory instead of the copy built into the binary.
     pub spa_dir: Option<PathBuf>,
@@ -42,6 +44,10 @@ pub struct Config {
     pub auth: crate::auth::AuthSettings,
     /// Periodic housekeeping (`[maintenance]`).
     pub maintenance: crate::background::MaintenanceSettings,
+    /// The Prometheus endpoint (`[metrics]`).
+    pub metrics: crate::observability::MetricsSettings,
+    /// Log format and level of `silo serve` (`[log]`).
+    pub log: crate::observability::LogSettings,
 }
 
 /// Where image bytes are kept (`[storage]`).
@@ -174,6 +180,8 @@ impl Default for Config {
             web: WebSettings::default(),
             auth: crate::auth::AuthSettings::default(),
             maintenance: crate::background::MaintenanceSettings::default(),
+            metrics: crate::observability::MetricsSettings::default(),
+            log: crate::observability::LogSettings::default(),
         }
     }
 }
@@ -286,6 +294,7 @@ impl Config {
         }
         problems.extend(self.auth.rate_limit.problems());
         problems.extend(self.maintenance.problems());
+        problems.extend(self.log.problems());
         if self.storage.backend == StorageBackend::S3 {
             problems.extend(
                 self.storage
@@ -386,6 +395,44 @@ fn describe_figment_error(err: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn serialize_redacted_url<S: serde::Serializer>(
+    url: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&redact_url(url)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Like the derived `Debug`, with the database password hidden (the other secrets hide
+/// themselves).
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("spa_dir", &self.spa_dir)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("accept_non_sif", &self.accept_non_sif)
+            .field("branding", &self.branding)
+            .field("storage", &self.storage)
+            .field("library", &self.library)
+            .field("oci", &self.oci)
+            .field("web", &self.web)
+            .field("auth", &self.auth)
+            .field("maintenance", &self.maintenance)
+            .field("metrics", &self.metrics)
+            .field("log", &self.log)
+            .finish()
+    }
 }
 
 /// Hides a password in a database URL.

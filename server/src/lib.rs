@@ -7,6 +7,7 @@ pub mod events;
 pub mod headers;
 pub mod keyserver;
 pub mod library;
+pub mod observability;
 pub mod oci;
 pub mod rest;
 pub mod router;

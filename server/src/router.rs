@@ -8,7 +8,6 @@ use axum::Router;
 use leptos::prelude::provide_context;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 use crate::{keyserver, library, rest, spa, sregistry};
@@ -28,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::share::routes())
         .route("/rpc/{*fn_name}", post(server_function))
         .route("/healthz", get(health))
+        .merge(crate::observability::routes())
         .fallback(spa::serve)
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::X_CONTENT_TYPE_OPTIONS,
@@ -38,7 +38,7 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(state.observability.layer())
         .with_state(state)
 }
 

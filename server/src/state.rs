@@ -16,6 +16,8 @@ pub struct AppState {
     /// Failed sign-ins counted per user name and client (`[auth.rate_limit]`), in the
     /// database.
     pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
+    /// Request metrics (`observability/`).
+    pub observability: Arc<crate::observability::Observability>,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
             public_url,
             shutdown: tokio_util::sync::CancellationToken::new(),
             login_limiter,
+            observability: Arc::default(),
         }
     }
 
