@@ -143,7 +143,10 @@ start_proxy() { # start_proxy [METHOD PATH_REGEX HOLD NTH]: the hold rule, or no
 }
 
 silo_cli() { env "${silo_env[@]}" "$silo" "$@"; }
-silo_cli user create alice >/dev/null 2>&1 || true
+# alice is an administrator: the sregistry client's names carry no entity (`collection/name`
+# with the registry from SREGISTRY_REGISTRY_BASE, as a host with a port cannot be in a name), so
+# its pushes go to the entity "default", which only an administrator may create.
+silo_cli user create alice --admin >&2
 start_silo
 token=$(silo_cli token create alice | tr -d '[:space:]')
 silo_cli token create alice --sregistry >"$tmp/alice.json"
@@ -156,10 +159,10 @@ push() {
 	local flow=$1 ref=$2 file=$3 path=${2%:*} tag=${2##*:}
 	case $flow in
 	lib-*) "$tmp/pushdriver" -url "$proxy" -token "$token" -ref "$ref" -file "$file" -timeout 5m ;;
-	oras) OCI_USER=alice OCI_TOKEN=$token "$oci_venv/bin/python" "$here/oci_client.py" push \
+	oras) OCI_NO_RETRY=1 OCI_USER=alice OCI_TOKEN=$token "$oci_venv/bin/python" "$here/oci_client.py" push \
 		"127.0.0.1:$proxy_port" "$ref" "$file" --chunked ;;
 	sregistry) (cd "$tmp" && SREGISTRY_CLIENT_SECRETS=$tmp/alice.json "$sreg_venv/bin/sregistry" push \
-		--name "$path" --tag "$tag" "$file") ;;
+		--name "${path#default/}" --tag "$tag" "$file") ;;
 	browser)
 		local e c n
 		IFS=/ read -r e c n <<<"$path"
@@ -176,7 +179,7 @@ pull() {
 		"127.0.0.1:$proxy_port" "$ref" "$out" ;;
 	sregistry)
 		rm -f "$tmp"/*.sif.pulled
-		(cd "$tmp/pulls" && SREGISTRY_CLIENT_SECRETS=$tmp/alice.json "$sreg_venv/bin/sregistry" pull "$ref") &&
+		(cd "$tmp/pulls" && SREGISTRY_CLIENT_SECRETS=$tmp/alice.json "$sreg_venv/bin/sregistry" pull "${ref#default/}") &&
 			mv "$(ls -t "$tmp"/pulls/*.sif | head -1)" "$out" ;;
 	esac
 }
@@ -225,6 +228,7 @@ run_point() { # run_point FLOW SPEC
 		IFS=: read -r method regex hold nth <<<"$rest"
 	fi
 	local ref=alice/faults/$flow-$name:v1 sif=$tmp/$flow-$name.sif rc=0
+	[[ $flow == sregistry ]] && ref=default/faults/$flow-$name:v1
 	make_sif "$sif" "$(sif_mib "$flow")"
 	local sha
 	sha=$(sha256sum "$sif" | cut -d' ' -f1)
