@@ -112,7 +112,7 @@ if [[ $store == s3 ]]; then
 	source "$here/s3-store.sh"
 	start_s3_store "$tmp/s3" "$s3_port" || die "cannot start the S3 store"
 	store_env=("${s3_env[@]}")
-	blob_root=$tmp/s3/silo # s3s-fs keeps each object as a file named by its key
+	blob_root=$tmp/s3/silo/blobs # s3s-fs keeps each object as a file named by its key
 fi
 db=${SILO_DATABASE_URL:-$data/silo.db}
 silo_env=(SILO_DATA_DIR="$data" SILO_LISTEN="127.0.0.1:$port" SILO_PUBLIC_URL="$proxy"
@@ -194,7 +194,7 @@ points() {
 	lib-multipart) echo "before-part:PUT:^/v2/imagefile/_upload/[0-9a-f]+/[0-9]+:0:3 mid-part:PUT:^/v2/imagefile/_upload/[0-9a-f]+/[0-9]+:half:3" \
 		"multipart-complete:@multipart-complete store-commit:@store-commit db-commit:@db-commit" ;;
 	oras) echo "before-chunk:PATCH:/blobs/uploads/:0:2 mid-chunk:PATCH:/blobs/uploads/:half:2" \
-		"final-put:@oci-finish@2 store-commit:@store-commit@2 db-commit:@db-commit" ;;
+		"final-put:@oci-finish store-commit:@store-commit db-commit:@db-commit" ;;
 	sregistry) echo "before-body:POST:^/upload:0:1 mid-body:POST:^/upload:half:1 store-commit:@store-commit db-commit:@db-commit" ;;
 	browser) echo "before-body:POST:^/web/upload:0:1 mid-body:POST:^/web/upload:half:1 store-commit:@store-commit db-commit:@db-commit" ;;
 	*) die "unknown flow $1" ;;
@@ -245,6 +245,7 @@ run_point() { # run_point FLOW SPEC
 			kill -0 "$client_pid" 2>/dev/null || break
 			sleep 0.1
 		done
+		kill -0 "$silo_pid" 2>/dev/null && die "[$flow/$name] the push ended without reaching $fault: $(cat "$tmp/client.log")"
 		wait "$silo_pid" 2>/dev/null || true
 		grep -q "fault injection: aborting at ${fault%@*}" "$tmp/silo.log" ||
 			die "[$flow/$name] the push ended without reaching $fault: $(cat "$tmp/client.log")"

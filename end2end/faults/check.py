@@ -9,7 +9,7 @@ database is read with Python's sqlite3 module (SQLite) or the psql CLI (PostgreS
     check.py data DATABASE BLOB_ROOT [--clean]
         Every file under BLOB_ROOT/sha256 hashes to its name; every uploaded image and every
         OCI blob record has its blob, of the recorded size. With --clean: no temporary file
-        under BLOB_ROOT/tmp (or BLOB_ROOT/uploads) and no upload session rows are left.
+        under BLOB_ROOT/tmp (S3: uploads/ beside BLOB_ROOT) and no upload session rows are left.
         DATABASE is a SQLite file or a postgres:// URL. Prints a one-line summary.
     check.py age DATABASE
         Moves every upload session's expiry into the past (stands in for a day passing).
@@ -154,8 +154,9 @@ def data(db, root, clean):
     referenced = {sha for _, sha, _ in uploaded} | {d for d, _ in query(db, "SELECT digest, size FROM oci_blobs")}
     orphans = sorted(set(blobs) - referenced)
     leftovers = []
-    for sub in ("tmp", "uploads"):
-        for dirpath, _, files in os.walk(os.path.join(root, sub)):
+    # filesystem store: <root>/tmp; S3 (s3s-fs keeps objects as files): <bucket>/uploads
+    for where in (os.path.join(root, "tmp"), os.path.join(os.path.dirname(root), "uploads")):
+        for dirpath, _, files in os.walk(where):
             leftovers += [os.path.relpath(os.path.join(dirpath, f), root) for f in files]
     sessions = int(query(db, "SELECT count(*) FROM upload_sessions")[0][0])
     parts = int(query(db, "SELECT count(*) FROM upload_parts")[0][0])
