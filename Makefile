@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-e2e test-oauth fmt bench bench-transfers fuzz clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-e2e test-oauth test-faults fmt bench bench-transfers fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ setup: ## install the build tools (idempotent)
 setup-test: ## install the build and test tools (idempotent)
 	@scripts/setup.sh --test
 
-test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-replicas test-e2e test-oauth ## every check and test, on SQLite and PostgreSQL
+test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-replicas test-e2e test-oauth test-faults ## every check and test, on SQLite and PostgreSQL
 	@echo "make test: all suites passed"
 
 openapi: ## regenerate docs/openapi.json (the REST API's OpenAPI document) from the code
@@ -109,6 +109,20 @@ test-oauth: ## sign-in in Chromium: a real OpenID provider (npm oidc-provider), 
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OAUTH_SILO_PORT=18613 OAUTH_OIDC_PORT=18612 OAUTH_GITLAB_PORT=18616 OAUTH_LDAP_PORT=18617 SPA_EMBEDDED=1 end2end/run-oauth.sh $(SILO_DEBUG); \
+	elif [ "$$CI" = true ]; then exit 1; fi
+
+# The fault-injection binary (silo-domain's named crash points) is a feature build of the same
+# debug binary, copied aside; cargo keeps both builds' artifacts, so switching costs a link.
+SILO_FAULTS := $(CARGO_TARGET_DIR)/debug/silo-faults
+test-faults: ## kill -9 silo at every point of every upload flow (real clients), restart, check no partial image, no corrupt blob, sweep, retry (SQLite; PostgreSQL; S3)
+	cargo build -p server --features fault-injection
+	cp $(SILO_DEBUG) $(SILO_FAULTS)
+	cargo build -p server
+	end2end/run-faults.sh $(SILO_FAULTS)
+	FAULTS_STORE=s3 FAULTS_FLOWS="lib-single oras" FAULTS_PORT=19360 end2end/run-faults.sh $(SILO_FAULTS)
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
+		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db FAULTS_FLOWS="lib-multipart browser" FAULTS_PORT=19370 end2end/run-faults.sh $(SILO_FAULTS); \
 	elif [ "$$CI" = true ]; then exit 1; fi
 
 FUZZ_SECONDS ?= 60

@@ -2,7 +2,8 @@
 artifact, monolithic or chunked, and pull it back.
 
 Usage: oci_client.py push|pull HOST:PORT REPO:TAG FILE [--chunked] (user and token from the
-environment: OCI_USER, OCI_TOKEN; without them the client is anonymous).
+environment: OCI_USER, OCI_TOKEN; without them the client is anonymous; OCI_NO_RETRY=1 turns
+off oras-py's own retries).
 """
 import os
 import shutil
@@ -10,6 +11,18 @@ import sys
 import tempfile
 
 import oras.client
+import oras.decorator
+
+
+def no_retry(seconds):
+    raise SystemExit(f"a request failed (oras-py would retry in {seconds} s; OCI_NO_RETRY=1)")
+
+
+if os.environ.get("OCI_NO_RETRY") == "1":
+    # oras-py retries a failed request five times with a growing sleep (about two minutes
+    # in all); the fault test wants the failure itself. The retry loop sleeps through the
+    # module's `time`: make that sleep end the client instead.
+    oras.decorator.time = type("NoRetry", (), {"sleep": staticmethod(no_retry)})
 
 SIF_CONFIG = "application/vnd.sylabs.sif.config.v1+json"
 SIF_LAYER = "application/vnd.sylabs.sif.layer.v1.sif"

@@ -7,6 +7,7 @@
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod fault;
 pub mod migration;
 pub mod names;
 pub mod policy;

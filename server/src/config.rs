@@ -11,7 +11,12 @@ use std::path::{Path, PathBuf};
 /// The environment prefix of every setting.
 pub const ENV_PREFIX: &str = "SILO_";
 /// Environment variables with the prefix that are not settings.
-const ENV_NOT_SETTINGS: &[&str] = &["SILO_CONFIG", "SILO_TEST_POSTGRES_URL", "SILO_LOG"];
+const ENV_NOT_SETTINGS: &[&str] = &[
+    "SILO_CONFIG",
+    "SILO_TEST_POSTGRES_URL",
+    "SILO_LOG",
+    "SILO_FAULT_POINT",
+];
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

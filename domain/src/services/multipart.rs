@@ -224,6 +224,7 @@ impl Registry {
             sha256: Some(Sha256Hex::parse(&session.expected_sha256)?),
             size: Some(session.expected_size as u64),
         };
+        crate::fault::point("multipart-complete");
         let outcome = if self.store.takes_direct_parts() {
             // The parts went to the store; the client's ETags name them, and the store
             // verifies the assembled whole.

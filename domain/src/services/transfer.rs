@@ -152,6 +152,7 @@ impl Registry {
         image_id: i64,
         blob: &crate::store::StoredBlob,
     ) -> Result<image::Model> {
+        crate::fault::point("db-commit");
         self.after_upload_inspect(image_id, &blob.sha256, blob.newly_stored)
             .await?;
         let record = image::Entity::find_by_id(image_id)

@@ -150,6 +150,7 @@ impl FsBlobStore {
         sha256: Sha256Hex,
         size: u64,
     ) -> Result<StoredBlob, StoreError> {
+        crate::fault::point("store-commit");
         let target = self.blob_path(&sha256);
         if tokio::fs::try_exists(&target).await? {
             tokio::fs::remove_file(temp).await?;

@@ -152,6 +152,7 @@ impl S3BlobStore {
             }
             let sha = digest_of(hasher);
             expected.check_complete(&sha, size)?;
+            crate::fault::point("store-commit");
             match &upload {
                 None => self.client.put(key, buffer.split().freeze()).await?,
                 Some(_) => {
@@ -213,6 +214,7 @@ impl S3BlobStore {
         let newly_stored = self.client.head(&key).await?.is_none();
         if newly_stored {
             if size <= MAX_COPY_SIZE {
+                crate::fault::point("store-commit");
                 self.client.copy(staged, &key).await?;
             } else {
                 let expected = Expected {

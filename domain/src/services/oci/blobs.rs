@@ -358,6 +358,7 @@ impl Registry {
         if let Some(data) = last_chunk {
             self.oci_append_upload(actor, path, id, None, data).await?;
         }
+        crate::fault::point("oci-finish");
         let (repo, session) = self.upload_session(actor, path, id).await?;
         if session.received < 0 {
             let size = stored_length(session.received);
