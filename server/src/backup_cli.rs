@@ -81,16 +81,12 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<ExitC
         report.created_at,
         redact_url(&url)
     );
-    check_key(config, db, store).await;
+    check_key(config, &silo_domain::Registry::new(db, store)).await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Warns when the configured server key is not the one the backed-up server used.
-async fn check_key(
-    config: &Config,
-    db: sea_orm::DatabaseConnection,
-    store: std::sync::Arc<dyn silo_domain::store::BlobStore>,
-) {
+async fn check_key(config: &Config, registry: &silo_domain::Registry) {
     let path = config.secret_key_file();
     let advice = "copy the original server's key file there before starting silo: sregistry \
                   secrets derive from it, and silo serve refuses another key";
@@ -108,7 +104,6 @@ async fn check_key(
             return;
         }
     };
-    let registry = silo_domain::Registry::new(db, store);
     match registry.check_secret_key(&key).await {
         Ok(()) => {}
         Err(DomainError::Conflict(_)) => eprintln!(
