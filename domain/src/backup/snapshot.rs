@@ -271,13 +271,17 @@ async fn remove_unreferenced(dir: &Path, blobs: &BTreeMap<String, u64>) -> Resul
         .map_err(|e| io_error("list", &blob_dir, e))?
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if keep.contains(name.as_str()) {
+        // Only names a backup writes: other files (a blob store's `LAYOUT`, should DIR be
+        // pointed at a data directory by mistake) are never touched.
+        let blob = Sha256Hex::parse(&name).is_ok();
+        let leftover = name.starts_with('.') && name.ends_with(".part");
+        if keep.contains(name.as_str()) || !(blob || leftover) {
             continue;
         }
         tokio::fs::remove_file(entry.path())
             .await
             .map_err(|e| io_error("remove", &entry.path(), e))?;
-        if !name.starts_with('.') {
+        if blob {
             removed += 1;
         }
     }

@@ -169,6 +169,7 @@ async fn backing_up_again_copies_only_new_blobs_and_drops_unreferenced_ones() {
     bytes[100] ^= 0xff;
     std::fs::write(&copy, &bytes).unwrap();
     std::fs::write(backup.path().join(BLOBS_DIR).join("0".repeat(64)), b"stale").unwrap();
+    std::fs::write(backup.path().join(BLOBS_DIR).join("LAYOUT"), b"not ours").unwrap();
     let third = registry.backup(backup.path()).await.unwrap();
     assert_eq!(
         (third.blobs_copied, third.blobs_kept, third.blobs_removed),
@@ -178,6 +179,8 @@ async fn backing_up_again_copies_only_new_blobs_and_drops_unreferenced_ones() {
         super::files::hash_file(&copy).await.unwrap().unwrap().0,
         *sha256
     );
+    // A file whose name is not one a backup writes is left alone.
+    assert!(backup.path().join(BLOBS_DIR).join("LAYOUT").exists());
 }
 
 #[tokio::test]
