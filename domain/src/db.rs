@@ -7,6 +7,13 @@ use crate::migration::Migrator;
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs pending migrations.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let db = connect(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects to `url` without touching the schema (`silo restore` migrates step by step).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
@@ -19,7 +26,6 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
         db.execute_unprepared("PRAGMA busy_timeout=5000;").await?;
         db.execute_unprepared("PRAGMA foreign_keys=ON;").await?;
     }
-    Migrator::up(&db, None).await?;
     Ok(db)
 }
 

@@ -4,6 +4,7 @@
 //! dialect into calls on [`services::Registry`], passing an [`policy::Actor`]; the registry
 //! checks access with [`policy`], keeps metadata in the database through the SeaORM
 //! [`entities`] and streams bytes through a [`store::BlobStore`].
+pub mod backup;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -44,6 +44,11 @@ pub enum Command {
     /// containers (small non-SIF blobs of varied size), pulls and stars over past days. For
     /// trying the web interface and for benchmarks; never on a production registry.
     Seed(SeedArgs),
+    /// Write a consistent backup of the database and the blobs it references into a
+    /// directory, while the registry keeps serving (see docs/OPERATIONS.md).
+    Backup(crate::backup_cli::BackupArgs),
+    /// Restore a backup into an empty database and a blob store (any backend).
+    Restore(crate::backup_cli::RestoreArgs),
 }
 
 #[derive(Args, Debug)]
@@ -137,6 +142,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Config(ConfigCommand::Check) | Command::Openapi => unreachable!("handled above"),
         Command::Serve => serve(config).await,
+        Command::Backup(args) => crate::backup_cli::backup(&config, args).await,
+        Command::Restore(args) => crate::backup_cli::restore(&config, args).await,
         Command::Migrate => {
             crate::open_registry(&config).await?;
             eprintln!("database is up to date");

@@ -1,6 +1,7 @@
 //! The `silo` server: configuration, the HTTP router and its protocol adapters.
 pub mod auth;
 pub mod background;
+pub mod backup_cli;
 pub mod cli;
 pub mod config;
 pub mod events;

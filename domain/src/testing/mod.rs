@@ -60,6 +60,19 @@ impl TestDb {
     }
 }
 
+/// The URL of a new, empty (not migrated) database: PostgreSQL when `postgres` is true,
+/// else a SQLite file in `dir`; `None` when PostgreSQL is asked for and
+/// `SILO_TEST_POSTGRES_URL` is not set.
+pub async fn empty_database_url(postgres: bool, dir: &std::path::Path) -> Option<String> {
+    if !postgres {
+        return Some(sqlite_url(&dir.join("empty.db")));
+    }
+    match std::env::var(POSTGRES_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => Some(fresh_postgres_database(&admin_url).await),
+        _ => None,
+    }
+}
+
 async fn fresh_postgres_database(admin_url: &str) -> String {
     let admin = Database::connect(admin_url)
         .await

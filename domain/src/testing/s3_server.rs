@@ -37,7 +37,26 @@ fn find_binary() -> Option<PathBuf> {
     })
 }
 
+/// Environment variable limiting the ports test servers take (`first-last`, for example
+/// `19250-19299`); without it the system picks a free port.
+pub const PORT_RANGE_ENV: &str = "SILO_TEST_PORT_RANGE";
+
 fn free_port() -> u16 {
+    let range = std::env::var(PORT_RANGE_ENV).ok().and_then(|text| {
+        let (first, last) = text.split_once('-')?;
+        Some((
+            first.trim().parse::<u16>().ok()?,
+            last.trim().parse::<u16>().ok()?,
+        ))
+    });
+    if let Some((first, last)) = range.filter(|(first, last)| first <= last) {
+        let span = u32::from(last - first) + 1;
+        let start = rand::random_range(0..span);
+        return (0..span)
+            .map(|step| first + u16::try_from((start + step) % span).expect("within the range"))
+            .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+            .unwrap_or_else(|| panic!("no free port in {PORT_RANGE_ENV} {first}-{last}"));
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
