@@ -44,6 +44,11 @@ pub enum Command {
     /// containers (small non-SIF blobs of varied size), pulls and stars over past days. For
     /// trying the web interface and for benchmarks; never on a production registry.
     Seed(SeedArgs),
+    /// Remove unreferenced blobs (past the grace period), expired upload sessions and
+    /// abandoned temporary files, and report what went.
+    Gc(crate::cli_storage::GcArgs),
+    /// Check the database against the blob store; exits non-zero while problems remain.
+    Fsck(crate::cli_storage::FsckArgs),
 }
 
 #[derive(Args, Debug)]
@@ -196,6 +201,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Gc(args) => crate::cli_storage::gc(&config, args).await,
+        Command::Fsck(args) => crate::cli_storage::fsck(&config, args).await,
         Command::Token(TokenCommand::Create(args)) => {
             let registry = crate::open_registry(&config).await?;
             let scope = args.scope.as_deref().map(Scope::parse).transpose()?;

@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod background;
 pub mod cli;
+pub mod cli_storage;
 pub mod config;
 pub mod events;
 pub mod headers;

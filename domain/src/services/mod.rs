@@ -10,6 +10,7 @@ mod accounts;
 mod admin_tests;
 mod admin_users;
 mod audit;
+mod blobs;
 mod branding;
 #[cfg(test)]
 mod browser_tests;
@@ -17,6 +18,12 @@ mod capability;
 mod catalog;
 mod events;
 mod events_relay;
+mod fsck;
+#[cfg(test)]
+mod fsck_tests;
+mod gc;
+#[cfg(test)]
+mod gc_tests;
 mod identities;
 mod images;
 mod jobs;
@@ -61,6 +68,8 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER, EVENT_CHANNEL};
+pub use fsck::{FsckIssue, FsckOptions, FsckProblem, FsckReport};
+pub use gc::{GcItem, GcKind, GcOptions, GcReport};
 pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;
 pub use jobs::{MaintenanceReport, MAINTENANCE_LOCK};

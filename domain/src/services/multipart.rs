@@ -223,6 +223,9 @@ impl Registry {
             sha256: Some(Sha256Hex::parse(&session.expected_sha256)?),
             size: Some(session.expected_size as u64),
         };
+        if let Some(sha) = &expected.sha256 {
+            self.lease_blob(sha, 0).await?;
+        }
         let outcome = if self.store.takes_direct_parts() {
             // The parts went to the store; the client's ETags name them, and the store
             // verifies the assembled whole.

@@ -37,7 +37,29 @@ fn find_binary() -> Option<PathBuf> {
     })
 }
 
+/// Environment variable limiting test servers to a port range, `first-last` (when several
+/// test runs share a machine); otherwise the system picks a free port.
+pub const PORT_RANGE_ENV: &str = "SILO_TEST_PORT_RANGE";
+
 fn free_port() -> u16 {
+    let range = std::env::var(PORT_RANGE_ENV).ok().and_then(|r| {
+        let (first, last) = r.split_once('-')?;
+        Some((
+            first.trim().parse::<u16>().ok()?,
+            last.trim().parse::<u16>().ok()?,
+        ))
+    });
+    if let Some((first, last)) = range.filter(|(f, l)| f <= l) {
+        let span = u32::from(last - first) + 1;
+        let start = rand::random::<u32>() % span;
+        for step in 0..span {
+            let port = first + ((start + step) % span) as u16;
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return port;
+            }
+        }
+        panic!("no free port in {PORT_RANGE_ENV}={first}-{last}");
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
