@@ -159,7 +159,9 @@ impl Registry {
     ) -> Result<image::Model> {
         self.lease_blob(&blob.sha256, blob.size).await?;
         if let Err(e) = self.after_upload_inspect(image_id, blob).await {
-            if self.store.size(&blob.sha256).await?.is_none() {
+            // Refused bytes are discarded; other failures may mean they were collected.
+            let refused = matches!(e, DomainError::InvalidInput(_));
+            if !refused && self.store.size(&blob.sha256).await?.is_none() {
                 return Err(super::blobs::blob_removed(&blob.sha256));
             }
             return Err(e);
