@@ -49,6 +49,11 @@ pub enum Command {
     Backup(crate::backup_cli::BackupArgs),
     /// Restore a backup into an empty database and a blob store (any backend).
     Restore(crate::backup_cli::RestoreArgs),
+    /// Remove unreferenced blobs (past the grace period), expired upload sessions and
+    /// abandoned temporary files, and report what went.
+    Gc(crate::cli_storage::GcArgs),
+    /// Check the database against the blob store; exits non-zero while problems remain.
+    Fsck(crate::cli_storage::FsckArgs),
 }
 
 #[derive(Args, Debug)]
@@ -203,6 +208,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Gc(args) => crate::cli_storage::gc(&config, args).await,
+        Command::Fsck(args) => crate::cli_storage::fsck(&config, args).await,
         Command::Token(TokenCommand::Create(args)) => {
             let registry = crate::open_registry(&config).await?;
             let scope = args.scope.as_deref().map(Scope::parse).transpose()?;

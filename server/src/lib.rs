@@ -3,6 +3,7 @@ pub mod auth;
 pub mod background;
 pub mod backup_cli;
 pub mod cli;
+pub mod cli_storage;
 pub mod config;
 pub mod events;
 pub mod headers;

@@ -418,6 +418,16 @@ async fn delete_removes_image_tags_and_unused_bytes() {
         )
         .await;
     assert_eq!(del.status, StatusCode::OK);
+    assert_eq!(
+        h.blob_count(),
+        1,
+        "bytes are deleted by garbage collection only"
+    );
+    let gc = silo_domain::services::GcOptions {
+        grace: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    h.registry.collect_garbage(&gc).await.unwrap();
     assert_eq!(h.blob_count(), 0, "no record uses the bytes any more");
 }
 

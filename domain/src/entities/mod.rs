@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table. The schema itself lives in `crate::migration`.
 pub mod api_token;
 pub mod audit_log;
+pub mod blob;
 pub mod collection;
 pub mod collection_role;
 pub mod container;

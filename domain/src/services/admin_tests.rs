@@ -407,7 +407,13 @@ async fn deleting_a_user_with_their_images_leaves_no_orphans() {
             .unwrap(),
         0
     );
-    // The bytes only alice used are gone; the shared ones stay for bob.
+    // Garbage collection removes the bytes only alice used; the shared ones stay for bob.
+    assert!(r.store().size(&sha(&unique)).await.unwrap().is_some());
+    let gc = crate::services::GcOptions {
+        grace: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    r.collect_garbage(&gc).await.unwrap();
     assert!(r.store().size(&sha(&unique)).await.unwrap().is_none());
     assert!(r.store().size(&sha(&shared)).await.unwrap().is_some());
     let bob_ref = crate::names::ImageRef::parse("bob/tools/same:latest").unwrap();

@@ -228,7 +228,8 @@ impl Registry {
         Ok(saved)
     }
 
-    /// Deletes an image, its tags and, when no other record uses them, its bytes.
+    /// Deletes an image and its tags; garbage collection removes the bytes once no record
+    /// uses them.
     pub async fn delete_image(
         &self,
         actor: &Actor,
@@ -252,9 +253,7 @@ impl Registry {
         txn.commit().await?;
         self.publish(super::ChangeKind::ImageDeleted, &view.owner)
             .await;
-        // The bytes stay while another image record or an OCI repository uses them.
-        let sha = Sha256Hex::parse(&view.image.sha256)?;
-        self.delete_bytes_if_unused(&sha).await?;
+        // The bytes stay until garbage collection finds them unreferenced (`blobs.rs`).
         Ok(view)
     }
 }

@@ -18,12 +18,14 @@ use crate::error::Result;
 pub const MAINTENANCE_LOCK: i64 = 0x5349_4c4f_0000_0001;
 
 /// What one maintenance round did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MaintenanceReport {
     /// Upload sessions past their expiry, forgotten (and their partial bytes deleted).
     pub expired_uploads: u64,
     /// Browser sessions past their idle or absolute end, deleted.
     pub ended_sessions: u64,
+    /// Garbage collection, when the round ran it (`gc.rs`).
+    pub gc: Option<super::GcReport>,
 }
 
 impl Registry {
@@ -59,13 +61,24 @@ impl Registry {
     }
 
     /// One round of housekeeping, by one replica at a time (see [`Registry::run_exclusive`]):
-    /// forgets expired upload sessions and ended browser sessions. None when another
-    /// replica is doing it now.
-    pub async fn maintenance(&self, limits: SessionLimits) -> Result<Option<MaintenanceReport>> {
+    /// forgets expired upload sessions and ended browser sessions and, with `gc`, collects
+    /// garbage. None when another replica is doing it now.
+    pub async fn maintenance(
+        &self,
+        limits: SessionLimits,
+        gc: Option<&super::GcOptions>,
+    ) -> Result<Option<MaintenanceReport>> {
         self.run_exclusive(MAINTENANCE_LOCK, || async {
+            let expired_uploads = self.sweep_expired_uploads().await?;
+            let ended_sessions = self.sweep_expired_sessions(limits).await?;
+            let gc = match gc {
+                Some(options) => Some(self.collect_garbage(options).await?),
+                None => None,
+            };
             Ok(MaintenanceReport {
-                expired_uploads: self.sweep_expired_uploads().await?,
-                ended_sessions: self.sweep_expired_sessions(limits).await?,
+                expired_uploads,
+                ended_sessions,
+                gc,
             })
         })
         .await
@@ -134,7 +147,7 @@ mod tests {
         }
         let after = b.run_exclusive(LOCK, || async { Ok("b ran") }).await;
         assert_eq!(after.unwrap(), Some("b ran"), "released when a finished");
-        let report = a.maintenance(SessionLimits::default()).await.unwrap();
+        let report = a.maintenance(SessionLimits::default(), None).await.unwrap();
         assert_eq!(report, Some(MaintenanceReport::default()));
     }
 

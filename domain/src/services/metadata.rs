@@ -120,24 +120,21 @@ impl Registry {
 
     /// Runs after an upload's bytes are committed and before the image counts as uploaded.
     /// A SIF image gets its metadata recorded. Anything else is refused with `InvalidInput`
-    /// (the blob is deleted when this upload stored it, so nothing stays visible), unless
-    /// the registry accepts non-SIF blobs.
+    /// (the blob is discarded when this upload stored it and nothing references it, so
+    /// nothing stays visible), unless the registry accepts non-SIF blobs.
     pub(crate) async fn after_upload_inspect(
         &self,
         image_id: i64,
-        sha256: &Sha256Hex,
-        newly_stored: bool,
+        blob: &crate::store::StoredBlob,
     ) -> Result<()> {
-        match self.inspect_sif(sha256).await {
+        match self.inspect_sif(&blob.sha256).await {
             Ok(info) => self.record_sif_metadata(image_id, &info).await,
             Err(DomainError::InvalidInput(why)) if self.accept_non_sif => {
                 tracing::info!(image_id, %why, "keeping an upload that is not a SIF image");
                 Ok(())
             }
             Err(err @ DomainError::InvalidInput(_)) => {
-                if newly_stored {
-                    self.store.delete(sha256).await?;
-                }
+                self.discard_refused(blob).await?;
                 Err(err)
             }
             Err(err) => Err(err),
@@ -255,6 +252,15 @@ mod tests {
             .await
             .unwrap();
         assert!(rows.is_empty());
+        assert!(
+            registry.store().size(&sha).await.unwrap().is_some(),
+            "left to GC"
+        );
+        let gc = crate::services::GcOptions {
+            grace: std::time::Duration::ZERO,
+            ..Default::default()
+        };
+        registry.collect_garbage(&gc).await.unwrap();
         assert!(registry.store().size(&sha).await.unwrap().is_none());
     }
 
@@ -278,10 +284,16 @@ mod tests {
             "{err:?}"
         );
         // Rejection removes a blob this upload stored, and keeps one it did not.
-        let err = registry.after_upload_inspect(1, &junk, false).await;
+        let mut blob = crate::store::StoredBlob {
+            sha256: junk.clone(),
+            size: 17,
+            newly_stored: false,
+        };
+        let err = registry.after_upload_inspect(1, &blob).await;
         assert!(err.is_err());
         assert!(registry.store().size(&junk).await.unwrap().is_some());
-        let err = registry.after_upload_inspect(1, &junk, true).await;
+        blob.newly_stored = true;
+        let err = registry.after_upload_inspect(1, &blob).await;
         assert!(err.is_err());
         assert!(registry.store().size(&junk).await.unwrap().is_none());
     }

@@ -10,6 +10,7 @@ mod accounts;
 mod admin_tests;
 mod admin_users;
 mod audit;
+mod blobs;
 mod branding;
 #[cfg(test)]
 mod browser_tests;
@@ -18,6 +19,12 @@ mod catalog;
 mod events;
 mod events_relay;
 mod gauges;
+mod fsck;
+#[cfg(test)]
+mod fsck_tests;
+mod gc;
+#[cfg(test)]
+mod gc_tests;
 mod identities;
 mod images;
 mod jobs;
@@ -63,6 +70,8 @@ pub use catalog::{
 };
 pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER, EVENT_CHANNEL};
 pub use gauges::{StoreTotals, UploadGauge};
+pub use fsck::{FsckIssue, FsckOptions, FsckProblem, FsckReport};
+pub use gc::{GcItem, GcKind, GcOptions, GcReport};
 pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;
 pub use jobs::{MaintenanceReport, MAINTENANCE_LOCK};

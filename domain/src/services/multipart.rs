@@ -225,6 +225,9 @@ impl Registry {
             size: Some(session.expected_size as u64),
         };
         crate::fault::point("multipart-complete");
+        if let Some(sha) = &expected.sha256 {
+            self.lease_blob(sha, 0).await?;
+        }
         let outcome = if self.store.takes_direct_parts() {
             // The parts went to the store; the client's ETags name them, and the store
             // verifies the assembled whole.

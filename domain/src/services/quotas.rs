@@ -11,12 +11,10 @@
 //! no size was announced, again with the received size before the bytes become visible.
 use std::collections::HashMap;
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, Set};
 
 use super::Registry;
-use crate::entities::{entity, image, oci_blob, team, user};
+use crate::entities::{entity, team, user};
 use crate::error::{DomainError, Result};
 use crate::policy::Actor;
 
@@ -184,18 +182,7 @@ impl Registry {
     ) -> Result<()> {
         if let Err(refused) = self.admit_push_bytes(entity_name, blob.size).await {
             // Image records still waiting for these bytes do not keep them.
-            let uploaded = image::Entity::find()
-                .filter(image::Column::Sha256.eq(blob.sha256.as_str()))
-                .filter(image::Column::Uploaded.eq(true))
-                .count(&self.db)
-                .await?;
-            let linked = oci_blob::Entity::find()
-                .filter(oci_blob::Column::Digest.eq(blob.sha256.as_str()))
-                .count(&self.db)
-                .await?;
-            if blob.newly_stored && uploaded == 0 && linked == 0 {
-                self.store.delete(&blob.sha256).await?;
-            }
+            self.discard_refused(blob).await?;
             return Err(refused);
         }
         Ok(())

@@ -9,7 +9,7 @@
 //! a copy of the database alone reveals nothing; losing or changing the server key
 //! invalidates every sregistry secret (tokens keep working).
 use hmac::{Hmac, Mac};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::Sha256;
 
 use super::{now, random_hex, ContainerView, ImageView, NewToken, Registry};
@@ -213,16 +213,8 @@ impl Registry {
             },
             Err(e) => Err(e),
         };
-        if result.is_err() && blob.newly_stored {
-            let used = image::Entity::find()
-                .filter(image::Column::Sha256.eq(blob.sha256.as_str()))
-                .filter(image::Column::Uploaded.eq(true))
-                .count(&self.db)
-                .await
-                .unwrap_or(1);
-            if used == 0 {
-                let _ = self.store.delete(&blob.sha256).await;
-            }
+        if result.is_err() {
+            let _ = self.discard_refused(&blob).await;
         }
         result
     }

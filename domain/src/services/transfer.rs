@@ -127,6 +127,8 @@ impl Registry {
             sha256: Some(Sha256Hex::parse(&view.image.sha256)?),
             size,
         };
+        self.lease_blob(&Sha256Hex::parse(&view.image.sha256)?, 0)
+            .await?;
         let data = self.uploads.track(data);
         let blob = self.store.put(data, &expected).await?;
         if size.is_none() {
@@ -141,29 +143,43 @@ impl Registry {
         data: ByteStream,
         expected: &Expected,
     ) -> Result<image::Model> {
+        if let Some(sha) = &expected.sha256 {
+            self.lease_blob(sha, 0).await?;
+        }
         let data = self.uploads.track(data);
         let blob = self.store.put(data, expected).await?;
         self.mark_uploaded(image_id, &blob).await
     }
 
-    /// Records that an image's bytes are committed to the store.
+    /// Records that an image's bytes are committed to the store: the image becomes uploaded
+    /// in a transaction holding the blob's row (see `blobs.rs`), so garbage collection cannot
+    /// delete the bytes under it.
     pub(crate) async fn mark_uploaded(
         &self,
         image_id: i64,
         blob: &crate::store::StoredBlob,
     ) -> Result<image::Model> {
         crate::fault::point("db-commit");
-        self.after_upload_inspect(image_id, &blob.sha256, blob.newly_stored)
-            .await?;
+        self.lease_blob(&blob.sha256, blob.size).await?;
+        if let Err(e) = self.after_upload_inspect(image_id, blob).await {
+            // Refused bytes are discarded; other failures may mean they were collected.
+            let refused = matches!(e, DomainError::InvalidInput(_));
+            if !refused && self.store.size(&blob.sha256).await?.is_none() {
+                return Err(super::blobs::blob_removed(&blob.sha256));
+            }
+            return Err(e);
+        }
+        let txn = self.hold_blob(&blob.sha256, blob.size).await?;
         let record = image::Entity::find_by_id(image_id)
-            .one(&self.db)
+            .one(&txn)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("image {image_id}")))?;
         let mut active: image::ActiveModel = record.into();
         active.size = Set(blob.size as i64);
         active.uploaded = Set(true);
         active.updated_at = Set(now());
-        let updated = active.update(&self.db).await?;
+        let updated = active.update(&txn).await?;
+        txn.commit().await?;
         // Every upload path (library single and multipart, OCI SIF, sregistry) ends here.
         self.publish_for_container(ChangeKind::ImagePushed, updated.container_id)
             .await;

@@ -9,9 +9,8 @@
 //!   collections they created in other entities stay with those entities.
 //!
 //! Either way their tokens, sessions, identities, stars, team memberships, collection roles,
-//! upload sessions and share links go. The database part is one transaction; afterwards the
-//! bytes no image record or OCI blob uses any more are deleted from the store.
-use std::collections::BTreeSet;
+//! upload sessions and share links go. The database part is one transaction; the bytes no
+//! image record or OCI blob uses any more are left to garbage collection (`blobs.rs`).
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -26,7 +25,7 @@ use crate::entities::{
     team_membership, upload_part, upload_session, user,
 };
 use crate::error::{DomainError, Result};
-use crate::names::Sha256Hex;
+
 use crate::policy::Actor;
 
 /// What happens to a deleted user's images.
@@ -48,10 +47,10 @@ pub struct UserDeleted {
     pub images_deleted: u64,
 }
 
-/// Rows and bytes to clean up after the transaction commits.
+/// Upload sessions and events to handle after the transaction commits (the deleted images'
+/// bytes are left to garbage collection).
 #[derive(Default)]
 struct Leftovers {
-    digests: BTreeSet<String>,
     multipart_sessions: Vec<String>,
     deleted_views: Vec<ContainerView>,
 }
@@ -155,11 +154,6 @@ impl Registry {
         for id in &leftovers.multipart_sessions {
             let _ = self.store.abort_multipart(id).await;
         }
-        for digest in &leftovers.digests {
-            if let Ok(sha) = Sha256Hex::parse(digest) {
-                self.delete_bytes_if_unused(&sha).await?;
-            }
-        }
         for view in &leftovers.deleted_views {
             self.publish(ChangeKind::ImageDeleted, view).await;
         }
@@ -215,16 +209,6 @@ impl Registry {
                 .await?;
             images_deleted = images.len() as u64;
             let image_ids: Vec<i64> = images.iter().map(|i| i.id).collect();
-            leftovers
-                .digests
-                .extend(images.iter().map(|i| i.sha256.clone()));
-            let blobs = oci_blob::Entity::find()
-                .filter(oci_blob::Column::ContainerId.is_in(container_ids.clone()))
-                .all(txn)
-                .await?;
-            leftovers
-                .digests
-                .extend(blobs.into_iter().map(|b| b.digest));
             if !image_ids.is_empty() {
                 let sessions = upload_session::Entity::find()
                     .filter(upload_session::Column::ImageId.is_in(image_ids.clone()))

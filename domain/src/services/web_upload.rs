@@ -49,9 +49,7 @@ impl Registry {
             Ok(_) => {}
             Err(DomainError::InvalidInput(_)) if self.accept_non_sif => {}
             Err(err) => {
-                if blob.newly_stored {
-                    self.delete_bytes_if_unused(&blob.sha256).await?;
-                }
+                self.discard_refused(&blob).await?;
                 return Err(err);
             }
         }

@@ -432,6 +432,21 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn list_blobs(&self) -> Result<Vec<super::ListedBlob>, StoreError> {
+        self.listed_blobs().await
+    }
+
+    async fn abandoned_temporaries(
+        &self,
+        idle: std::time::Duration,
+    ) -> Result<Vec<super::Temporary>, StoreError> {
+        self.idle_temporaries(idle).await
+    }
+
+    async fn remove_temporary(&self, temporary: &super::Temporary) -> Result<(), StoreError> {
+        self.remove_temporary_file(temporary).await
+    }
+
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError> {
         let file = tokio::fs::File::create(self.multipart_path(upload_id)?).await?;
         file.set_len(size).await?;
@@ -574,6 +589,8 @@ impl BlobStore for FsBlobStore {
     }
 }
 
+#[path = "fs_maintenance.rs"]
+mod maintenance;
 #[cfg(test)]
 #[path = "fs_tests.rs"]
 mod tests;

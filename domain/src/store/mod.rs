@@ -89,6 +89,25 @@ pub struct StoredBlob {
     pub newly_stored: bool,
 }
 
+/// A committed blob, as a listing of the store finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedBlob {
+    pub sha256: Sha256Hex,
+    pub size: u64,
+}
+
+/// Something an upload left in the store's temporary area (a file of `tmp/`, an object or a
+/// group of objects under `uploads/`), idle for a while.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Temporary {
+    /// The path or key (prefix) inside the store, for reports and for removal.
+    pub name: String,
+    pub size: u64,
+    /// The upload session it belongs to, when its name says (multipart and chunked uploads);
+    /// garbage collection leaves those of live sessions alone.
+    pub upload_id: Option<String>,
+}
+
 /// An inclusive byte range, `first..=last`, as HTTP `Range` expresses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteRange {
@@ -129,11 +148,22 @@ pub trait BlobStore: Send + Sync + 'static {
     ) -> Result<BlobReader, StoreError>;
     /// The size of a stored blob, or `None` when it is absent.
     async fn size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StoreError>;
-    /// Removes a blob; absent blobs are not an error.
+    /// Removes a blob; absent blobs are not an error. Only garbage collection calls this
+    /// (`services/blobs.rs`).
     async fn delete(&self, sha256: &Sha256Hex) -> Result<(), StoreError>;
     /// A cheap check that the store answers and would accept writes, for readiness probes
     /// (`/readyz`): no blob is read or written.
     async fn check(&self) -> Result<(), StoreError>;
+    /// Every committed blob, in digest order (for garbage collection and `silo fsck`).
+    async fn list_blobs(&self) -> Result<Vec<ListedBlob>, StoreError>;
+    /// What uploads left in the temporary area and has not been written to for `idle`.
+    async fn abandoned_temporaries(
+        &self,
+        idle: std::time::Duration,
+    ) -> Result<Vec<Temporary>, StoreError>;
+    /// Removes one of [`BlobStore::abandoned_temporaries`] (aborting an unfinished native
+    /// multipart upload it stands for); already gone is not an error.
+    async fn remove_temporary(&self, temporary: &Temporary) -> Result<(), StoreError>;
 
     /// Prepares a multipart upload of `size` bytes under `upload_id` (lower-case hex).
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError>;

@@ -383,6 +383,20 @@ impl BlobStore for S3BlobStore {
             ))),
         }
     }
+    async fn list_blobs(&self) -> Result<Vec<super::ListedBlob>, StoreError> {
+        self.listed_blobs().await
+    }
+
+    async fn abandoned_temporaries(
+        &self,
+        idle: std::time::Duration,
+    ) -> Result<Vec<super::Temporary>, StoreError> {
+        self.idle_uploads(idle).await
+    }
+
+    async fn remove_temporary(&self, temporary: &super::Temporary) -> Result<(), StoreError> {
+        self.remove_upload(temporary).await
+    }
 
     async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError> {
         check_upload_id(upload_id)?;
@@ -563,5 +577,7 @@ impl BlobStore for S3BlobStore {
     }
 }
 
+#[path = "s3_maintenance.rs"]
+mod maintenance;
 #[path = "s3_uploads.rs"]
 mod uploads;

@@ -31,6 +31,8 @@ pub struct S3Client {
 pub struct ListedObject {
     pub key: String,
     pub size: u64,
+    /// When the object was written, as the listing says (absent if unreadable).
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn backend(message: impl std::fmt::Display) -> StoreError {
@@ -203,9 +205,16 @@ impl S3Client {
             let text = checked(response).await?.text().await.map_err(send_error)?;
             let page = ListObjectsV2::parse_response(&text)
                 .map_err(|e| backend(format!("unreadable object list: {e}")))?;
-            found.extend(page.contents.into_iter().map(|o| ListedObject {
-                key: o.key,
-                size: o.size.unwrap_or(0),
+            found.extend(page.contents.into_iter().map(|o| {
+                ListedObject {
+                    modified: o
+                        .last_modified
+                        .as_deref()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| t.with_timezone(&chrono::Utc)),
+                    key: o.key,
+                    size: o.size.unwrap_or(0),
+                }
             }));
             match page.next_continuation_token {
                 Some(next) if !next.is_empty() => token = Some(next),

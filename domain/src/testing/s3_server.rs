@@ -40,7 +40,6 @@ fn find_binary() -> Option<PathBuf> {
 /// Environment variable limiting the ports test servers take (`first-last`, for example
 /// `19250-19299`); without it the system picks a free port.
 pub const PORT_RANGE_ENV: &str = "SILO_TEST_PORT_RANGE";
-
 fn free_port() -> u16 {
     let range = std::env::var(PORT_RANGE_ENV).ok().and_then(|text| {
         let (first, last) = text.split_once('-')?;

@@ -2,7 +2,7 @@
 //! in order (chunked PATCH) and are verified against their digest before they become visible.
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{OciCode, EMPTY_CONFIG, EMPTY_CONFIG_SHA256};
 use crate::entities::{image, oci_blob, oci_upload};
@@ -148,21 +148,7 @@ impl Registry {
         if deleted.rows_affected == 0 {
             return Err(OciCode::BlobUnknown.err(format!("sha256:{digest}")));
         }
-        self.delete_bytes_if_unused(digest).await
-    }
-
-    pub(crate) async fn delete_bytes_if_unused(&self, digest: &Sha256Hex) -> Result<()> {
-        let links = oci_blob::Entity::find()
-            .filter(oci_blob::Column::Digest.eq(digest.as_str()))
-            .count(&self.db)
-            .await?;
-        let images = image::Entity::find()
-            .filter(image::Column::Sha256.eq(digest.as_str()))
-            .count(&self.db)
-            .await?;
-        if links == 0 && images == 0 && digest.as_str() != EMPTY_CONFIG_SHA256 {
-            self.store.delete(digest).await?;
-        }
+        // The bytes stay until garbage collection finds them unreferenced (`blobs.rs`).
         Ok(())
     }
 
@@ -216,6 +202,7 @@ impl Registry {
             size,
         };
         let data = self.uploads.track(data);
+        self.lease_blob(digest, size.unwrap_or(0)).await?;
         let blob = self
             .store
             .put(data, &expected)
@@ -228,11 +215,14 @@ impl Registry {
             .await
     }
 
+    /// Links a stored blob into a repository, in a transaction holding the blob's row (see
+    /// `blobs.rs`), so that garbage collection cannot delete the bytes under the link.
     async fn link_blob(&self, container_id: i64, digest: &Sha256Hex, size: u64) -> Result<()> {
+        let txn = self.hold_blob(digest, size).await?;
         let exists = oci_blob::Entity::find()
             .filter(oci_blob::Column::ContainerId.eq(container_id))
             .filter(oci_blob::Column::Digest.eq(digest.as_str()))
-            .one(&self.db)
+            .one(&txn)
             .await?;
         if exists.is_none() {
             let link = oci_blob::ActiveModel {
@@ -248,9 +238,10 @@ impl Registry {
                     oci_blob::Column::ContainerId,
                     oci_blob::Column::Digest,
                 ])
-                .exec_without_returning(&self.db)
+                .exec_without_returning(&txn)
                 .await?;
         }
+        txn.commit().await?;
         Ok(())
     }
 
@@ -368,6 +359,7 @@ impl Registry {
             sha256: Some(digest.clone()),
             size: None,
         };
+        self.lease_blob(digest, 0).await?;
         let outcome = self.store.complete_multipart(id, &expected).await;
         self.forget_oci_upload(id).await?;
         let blob = outcome.map_err(oci_store_error)?;
