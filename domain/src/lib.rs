@@ -7,6 +7,9 @@
 pub mod db;
 pub mod entities;
 pub mod error;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fuzz_checks;
+pub mod headers;
 pub mod migration;
 pub mod names;
 pub mod policy;

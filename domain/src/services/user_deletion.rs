@@ -153,7 +153,9 @@ impl Registry {
         .await?;
         txn.commit().await?;
         for id in &leftovers.multipart_sessions {
-            let _ = self.store.abort_multipart(id).await;
+            if let Ok(id) = crate::store::UploadId::parse(id) {
+                let _ = self.store.abort_multipart(&id).await;
+            }
         }
         for digest in &leftovers.digests {
             if let Ok(sha) = Sha256Hex::parse(digest) {
