@@ -126,11 +126,16 @@ test-faults: ## kill -9 silo at every point of every upload flow (real clients),
 	elif [ "$$CI" = true ]; then exit 1; fi
 
 FUZZ_SECONDS ?= 60
-fuzz: ## fuzz the SIF parser for FUZZ_SECONDS (default 60) with cargo-fuzz (not part of make test)
+FUZZ_TARGETS = sif names digests range content_range sregistry_auth oci_manifest json_body
+FUZZ_TARGET_DIR ?= $(HOME)/.cache/silo-fuzz-target
+fuzz: ## run every cargo-fuzz target (docs/FUZZING.md) for FUZZ_SECONDS each (default 60; not part of make test)
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	mkdir -p domain/fuzz/corpus/sif
-	cd domain/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions sif \
-		corpus/sif ../tests/fixtures -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
+	cd domain/fuzz && for target in $(FUZZ_TARGETS); do \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions \
+			--target-dir $(FUZZ_TARGET_DIR) $$target corpus/$$target \
+			$$([ $$target = sif ] && echo ../tests/fixtures) -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 || exit 1; \
+	done
 
 bench: spa ## benchmarks: 1 GiB push/pull memory, web interface at 10,000 containers (docs/BENCHMARKS.md)
 	bench/transfer-memory.sh

@@ -9,6 +9,9 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod fault;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fuzz_checks;
+pub mod headers;
 pub mod migration;
 pub mod names;
 pub mod policy;

@@ -3,6 +3,8 @@
 use crate::error::{DomainError, Result};
 use std::sync::LazyLock;
 
+pub mod legacy;
+
 static SEGMENT: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$").unwrap());
 static TAG: LazyLock<regex::Regex> =

@@ -13,9 +13,9 @@ pub fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// A single `bytes=first-[last]` range. Absent, suffix (`bytes=-n`), multi-range and
-/// non-`bytes` requests are `Ok(None)` (served whole); a malformed range is `Err` with a
-/// message, which each adapter either reports or ignores.
+/// A single `bytes=first-[last]` range (see [`silo_domain::headers::parse_range`]): absent,
+/// suffix, multi-range and non-`bytes` requests are `Ok(None)` (served whole); a malformed
+/// range is `Err` with a message, which each adapter either reports or ignores.
 pub fn requested_range(headers: &HeaderMap) -> Result<Option<ByteRange>, String> {
     let Some(value) = headers.get(header::RANGE) else {
         return Ok(None);
@@ -23,26 +23,7 @@ pub fn requested_range(headers: &HeaderMap) -> Result<Option<ByteRange>, String>
     let value = value
         .to_str()
         .map_err(|_| "unreadable Range header".to_string())?;
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let malformed = || format!("malformed Range {value:?}");
-    let (first, last) = spec.split_once('-').ok_or_else(malformed)?;
-    if first.trim().is_empty() {
-        return Ok(None);
-    }
-    let first: u64 = first.trim().parse().map_err(|_| malformed())?;
-    let last: Option<u64> = match last.trim() {
-        "" => None,
-        l => Some(l.parse().map_err(|_| malformed())?),
-    };
-    if last.is_some_and(|l| l < first) {
-        return Err(malformed());
-    }
-    Ok(Some(ByteRange { first, last }))
+    silo_domain::headers::parse_range(value)
 }
 
 #[cfg(test)]

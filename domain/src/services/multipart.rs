@@ -12,7 +12,7 @@ use crate::entities::{upload_part, upload_session};
 use crate::error::{DomainError, Result};
 use crate::names::Sha256Hex;
 use crate::policy::Actor;
-use crate::store::{ByteStream, Expected};
+use crate::store::{ByteStream, Expected, UploadId};
 
 /// The smallest part size offered (what S3 requires of all parts but the last).
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -55,7 +55,9 @@ impl Registry {
         let size =
             i64::try_from(filesize).map_err(|_| DomainError::invalid("filesize too large"))?;
         let session_id = random_hex(32);
-        self.store.begin_multipart(&session_id, filesize).await?;
+        self.store
+            .begin_multipart(&UploadId::parse(&session_id)?, filesize)
+            .await?;
         upload_session::ActiveModel {
             id: Set(session_id.clone()),
             image_id: Set(image_id),
@@ -136,7 +138,7 @@ impl Registry {
         let number = u32::try_from(number).map_err(|_| DomainError::invalid("partNumber"))?;
         Ok(self
             .store
-            .presigned_part(session_id, number, sha256)
+            .presigned_part(&UploadId::parse(session_id)?, number, sha256)
             .await?)
     }
 
@@ -193,7 +195,7 @@ impl Registry {
         let received = self
             .store
             .write_part(
-                session_id,
+                &UploadId::parse(session_id)?,
                 number as u32,
                 offset,
                 len,
@@ -236,11 +238,13 @@ impl Registry {
                 .map(|(n, token)| (u32::try_from(*n).unwrap_or(0), token.clone()))
                 .collect();
             self.store
-                .complete_direct_multipart(session_id, &tokens, &expected)
+                .complete_direct_multipart(&UploadId::parse(session_id)?, &tokens, &expected)
                 .await
         } else {
             Self::check_parts_arrived(&self.db, &session, parts).await?;
-            self.store.complete_multipart(session_id, &expected).await
+            self.store
+                .complete_multipart(&UploadId::parse(session_id)?, &expected)
+                .await
         };
         self.forget_session(session_id).await?;
         let blob = outcome?;
@@ -292,7 +296,9 @@ impl Registry {
     ) -> Result<()> {
         self.image_for_write(actor, image_id).await?;
         self.multipart_session(Some(image_id), session_id).await?;
-        self.store.abort_multipart(session_id).await?;
+        self.store
+            .abort_multipart(&UploadId::parse(session_id)?)
+            .await?;
         self.forget_session(session_id).await
     }
 

@@ -11,7 +11,7 @@ use crate::entities::{container, download_event, image, upload_session};
 use crate::error::{DomainError, Result};
 use crate::names::{ImageRef, Sha256Hex};
 use crate::policy::Actor;
-use crate::store::{BlobReader, ByteRange, ByteStream, Expected};
+use crate::store::{BlobReader, ByteRange, ByteStream, Expected, UploadId};
 
 /// How long an upload capability stays valid.
 pub(crate) const UPLOAD_SESSION_HOURS: i64 = 24;
@@ -104,7 +104,9 @@ impl Registry {
             .await?;
         for session in &expired {
             if session.kind == "multipart" {
-                self.store.abort_multipart(&session.id).await?;
+                self.store
+                    .abort_multipart(&UploadId::parse(&session.id)?)
+                    .await?;
             }
             self.forget_session(&session.id).await?;
         }

@@ -152,7 +152,9 @@ impl Registry {
         .await?;
         txn.commit().await?;
         for id in &leftovers.multipart_sessions {
-            let _ = self.store.abort_multipart(id).await;
+            if let Ok(id) = crate::store::UploadId::parse(id) {
+                let _ = self.store.abort_multipart(&id).await;
+            }
         }
         for view in &leftovers.deleted_views {
             self.publish(ChangeKind::ImageDeleted, view).await;

@@ -25,7 +25,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
-use super::{BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob};
+use super::{
+    BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob, UploadId,
+};
 use crate::names::Sha256Hex;
 
 /// The layout version written to and checked in `<root>/LAYOUT`.
@@ -111,20 +113,12 @@ impl FsBlobStore {
         Ok(())
     }
 
-    fn multipart_path(&self, upload_id: &str) -> Result<PathBuf, StoreError> {
-        let valid = !upload_id.is_empty()
-            && upload_id.len() <= 128
-            && upload_id
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if !valid {
-            return Err(StoreError::NotFound);
-        }
-        Ok(self.root.join("tmp").join(format!("mp-{upload_id}.part")))
+    /// The file of a multipart upload: `tmp/mp-<id>.part` (an [`UploadId`] is hex only).
+    fn multipart_path(&self, upload_id: &UploadId) -> PathBuf {
+        self.root.join("tmp").join(format!("mp-{upload_id}.part"))
     }
 
-    /// The verified parts of a multipart upload, by offset.
-    async fn part_files(&self, upload_id: &str) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    async fn part_files(&self, upload_id: &UploadId) -> Result<Vec<(u64, PathBuf)>, StoreError> {
         let prefix = format!("mp-{upload_id}.");
         let mut parts = Vec::new();
         let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
@@ -447,22 +441,22 @@ impl BlobStore for FsBlobStore {
         self.remove_temporary_file(temporary).await
     }
 
-    async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError> {
-        let file = tokio::fs::File::create(self.multipart_path(upload_id)?).await?;
+    async fn begin_multipart(&self, upload_id: &UploadId, size: u64) -> Result<(), StoreError> {
+        let file = tokio::fs::File::create(self.multipart_path(upload_id)).await?;
         file.set_len(size).await?;
         Ok(())
     }
 
     async fn write_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         _number: u32,
         offset: u64,
         len: u64,
         data: ByteStream,
         expected_sha256: Option<&Sha256Hex>,
     ) -> Result<Sha256Hex, StoreError> {
-        let main = self.multipart_path(upload_id)?;
+        let main = self.multipart_path(upload_id);
         if !tokio::fs::try_exists(&main).await? {
             return Err(StoreError::NotFound);
         }
@@ -496,10 +490,10 @@ impl BlobStore for FsBlobStore {
 
     async fn complete_multipart(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError> {
-        let path = self.multipart_path(upload_id)?;
+        let path = self.multipart_path(upload_id);
         if !tokio::fs::try_exists(&path).await? {
             return Err(StoreError::NotFound);
         }
@@ -539,11 +533,11 @@ impl BlobStore for FsBlobStore {
 
     async fn append_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         offset: u64,
         mut data: ByteStream,
     ) -> Result<u64, StoreError> {
-        let path = self.multipart_path(upload_id)?;
+        let path = self.multipart_path(upload_id);
         let mut file = match tokio::fs::OpenOptions::new().append(true).open(&path).await {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
@@ -572,8 +566,8 @@ impl BlobStore for FsBlobStore {
         Ok(offset + written)
     }
 
-    async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError> {
-        let main = self.multipart_path(upload_id)?;
+    async fn abort_multipart(&self, upload_id: &UploadId) -> Result<(), StoreError> {
+        let main = self.multipart_path(upload_id);
         let prefix = format!("mp-{upload_id}.");
         let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
         while let Some(entry) = entries.next_entry().await? {

@@ -108,6 +108,39 @@ pub struct Temporary {
     pub upload_id: Option<String>,
 }
 
+/// The id of a multipart or chunked upload as the stores name their files and objects by it:
+/// 1 to 128 lower-case hex digits. Every store key comes from this type or [`Sha256Hex`], so
+/// no client-supplied text (`../`, `/`, NUL) can reach a path or an object key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UploadId(String);
+
+impl UploadId {
+    /// Longest accepted id.
+    pub const MAX_LEN: usize = 128;
+
+    /// Accepts 1 to [`UploadId::MAX_LEN`] lower-case hex digits; anything else is
+    /// [`StoreError::NotFound`] (an id the store cannot have issued).
+    pub fn parse(id: &str) -> Result<Self, StoreError> {
+        let valid = !id.is_empty()
+            && id.len() <= Self::MAX_LEN
+            && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if valid {
+            Ok(UploadId(id.to_string()))
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UploadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An inclusive byte range, `first..=last`, as HTTP `Range` expresses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteRange {
@@ -166,14 +199,14 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn remove_temporary(&self, temporary: &Temporary) -> Result<(), StoreError>;
 
     /// Prepares a multipart upload of `size` bytes under `upload_id` (lower-case hex).
-    async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError>;
+    async fn begin_multipart(&self, upload_id: &UploadId, size: u64) -> Result<(), StoreError>;
     /// Writes part `number` (1-based), exactly `len` bytes at `offset`; returns the part's
     /// sha256. A part that does not match `expected_sha256` is refused. Parts may arrive in
     /// any order, concurrently, and may be re-sent.
     #[allow(clippy::too_many_arguments)]
     async fn write_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         number: u32,
         offset: u64,
         len: u64,
@@ -183,14 +216,14 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Verifies the assembled upload against `expected` and commits it like `put`.
     async fn complete_multipart(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError>;
     /// Completes a multipart upload whose parts the client sent straight to the backend
     /// ([`BlobStore::presigned_part`]); `parts` are the client's (part number, ETag) pairs.
     async fn complete_direct_multipart(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         parts: &[(u32, String)],
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError> {
@@ -198,7 +231,7 @@ pub trait BlobStore: Send + Sync + 'static {
         self.complete_multipart(upload_id, expected).await
     }
     /// Discards a multipart upload; unknown ids are not an error.
-    async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError>;
+    async fn abort_multipart(&self, upload_id: &UploadId) -> Result<(), StoreError>;
     /// Reads up to `len` bytes at `first` into memory (fewer at the end of the blob); for
     /// small reads only, such as a SIF header or descriptor table.
     async fn read_range_bytes(
@@ -249,7 +282,7 @@ pub trait BlobStore: Send + Sync + 'static {
     /// `sha256` the backend refuses other bytes. `None` when parts go through Silo.
     async fn presigned_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         number: u32,
         sha256: Option<&Sha256Hex>,
     ) -> Result<Option<String>, StoreError> {
@@ -262,7 +295,7 @@ pub trait BlobStore: Send + Sync + 'static {
     /// the new length. This is how chunked OCI uploads grow, in order.
     async fn append_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         offset: u64,
         data: ByteStream,
     ) -> Result<u64, StoreError> {
@@ -271,5 +304,40 @@ pub trait BlobStore: Send + Sync + 'static {
             std::io::ErrorKind::Unsupported,
             "this blob store cannot append to uploads",
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every store key is an `UploadId` or a `Sha256Hex`; neither can hold a path.
+    #[test]
+    fn hostile_upload_ids_are_unrepresentable() {
+        let long = "a".repeat(UploadId::MAX_LEN + 1);
+        for hostile in [
+            "",
+            "..",
+            "../x",
+            "../../etc/passwd",
+            "/etc/passwd",
+            "a/b",
+            "a\\b",
+            "ab\0cd",
+            "%2e%2e",
+            "ABC",
+            "ab cd",
+            "é",
+            &long,
+        ] {
+            assert!(UploadId::parse(hostile).is_err(), "{hostile:?}");
+            assert!(Sha256Hex::parse(hostile).is_err(), "{hostile:?}");
+        }
+        let longest = "f".repeat(UploadId::MAX_LEN);
+        assert_eq!(UploadId::parse(&longest).unwrap().as_str(), longest);
+        let hex = "0".repeat(64);
+        for hostile in [format!("../{}", &hex[3..]), format!("/{}", &hex[1..])] {
+            assert!(Sha256Hex::parse(&hostile).is_err(), "{hostile:?}");
+        }
     }
 }

@@ -30,9 +30,11 @@ use std::time::Duration;
 
 use super::s3_requests::{S3Client, MAX_COPY_SIZE};
 pub use super::s3_settings::S3Settings;
-use super::{BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob};
+use super::{
+    BlobReader, BlobStore, ByteRange, ByteStream, Expected, StoreError, StoredBlob, UploadId,
+};
 use crate::names::Sha256Hex;
-use uploads::{check_upload_id, UploadState};
+use uploads::UploadState;
 
 const LAYOUT: &str = "silo-blob-layout 1\n";
 
@@ -245,7 +247,7 @@ impl S3BlobStore {
 
     async fn complete_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         s3_upload: &str,
         etags: &[String],
         expected: &Expected,
@@ -265,7 +267,7 @@ impl S3BlobStore {
 
     async fn finish(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         etags: Option<Vec<String>>,
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError> {
@@ -383,6 +385,7 @@ impl BlobStore for S3BlobStore {
             ))),
         }
     }
+
     async fn list_blobs(&self) -> Result<Vec<super::ListedBlob>, StoreError> {
         self.listed_blobs().await
     }
@@ -398,8 +401,7 @@ impl BlobStore for S3BlobStore {
         self.remove_upload(temporary).await
     }
 
-    async fn begin_multipart(&self, upload_id: &str, size: u64) -> Result<(), StoreError> {
-        check_upload_id(upload_id)?;
+    async fn begin_multipart(&self, upload_id: &UploadId, size: u64) -> Result<(), StoreError> {
         let state = if size == 0 {
             UploadState::Append
         } else {
@@ -413,7 +415,7 @@ impl BlobStore for S3BlobStore {
 
     async fn write_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         number: u32,
         _offset: u64,
         len: u64,
@@ -477,7 +479,7 @@ impl BlobStore for S3BlobStore {
 
     async fn complete_multipart(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError> {
         self.finish(upload_id, None, expected).await
@@ -485,7 +487,7 @@ impl BlobStore for S3BlobStore {
 
     async fn complete_direct_multipart(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         parts: &[(u32, String)],
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError> {
@@ -506,7 +508,7 @@ impl BlobStore for S3BlobStore {
         self.finish(upload_id, Some(etags), expected).await
     }
 
-    async fn abort_multipart(&self, upload_id: &str) -> Result<(), StoreError> {
+    async fn abort_multipart(&self, upload_id: &UploadId) -> Result<(), StoreError> {
         match self.load_state(upload_id).await {
             Ok(UploadState::Parts { upload }) => {
                 let assembled = self.upload_key(upload_id, "assembled");
@@ -520,7 +522,7 @@ impl BlobStore for S3BlobStore {
 
     async fn append_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         offset: u64,
         data: ByteStream,
     ) -> Result<u64, StoreError> {
@@ -556,7 +558,7 @@ impl BlobStore for S3BlobStore {
 
     async fn presigned_part(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         number: u32,
         sha256: Option<&Sha256Hex>,
     ) -> Result<Option<String>, StoreError> {

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::suite::{noise, read_all, sha, stream_of, Leftovers};
-use super::{BlobStore, Expected, S3BlobStore, StoreError};
+use super::{BlobStore, Expected, S3BlobStore, StoreError, UploadId};
 use crate::testing::s3_server::TestS3;
 
 /// Objects under `uploads/`, and the server's own files of unfinished multipart uploads
@@ -93,7 +93,7 @@ async fn takes_parts_straight_from_clients_and_verifies_the_whole() {
     let part = 5 * 1024 * 1024;
     let data = noise(part + 4321, 9);
     let (first, second) = data.split_at(part);
-    let id = "d1ec7";
+    let id = &UploadId::parse("d1ec7").unwrap();
     store.begin_multipart(id, data.len() as u64).await.unwrap();
     let mut tokens = Vec::new();
     for (number, bytes) in [(2u32, second), (1, first)] {
@@ -136,7 +136,7 @@ async fn direct_parts_that_do_not_make_the_image_are_refused() {
         return;
     };
     let data = noise(3000, 4);
-    let id = "bad0";
+    let id = &UploadId::parse("bad0").unwrap();
     store.begin_multipart(id, data.len() as u64).await.unwrap();
     let url = store.presigned_part(id, 1, None).await.unwrap().unwrap();
     let forged = noise(3000, 5);
@@ -162,7 +162,7 @@ async fn direct_parts_that_do_not_make_the_image_are_refused() {
     assert_eq!(server.leftovers().await, 0);
 
     // A missing part: refused as too short.
-    let id = "bad1";
+    let id = &UploadId::parse("bad1").unwrap();
     store.begin_multipart(id, 10).await.unwrap();
     let err = store
         .complete_direct_multipart(

@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::S3BlobStore;
-use crate::store::StoreError;
+use crate::store::{StoreError, UploadId};
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
@@ -16,26 +16,12 @@ pub(super) enum UploadState {
     Append,
 }
 
-pub(super) fn check_upload_id(upload_id: &str) -> Result<(), StoreError> {
-    let valid = !upload_id.is_empty()
-        && upload_id.len() <= 128
-        && upload_id
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if valid {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
-    }
-}
-
 impl S3BlobStore {
-    pub(super) fn upload_key(&self, upload_id: &str, name: &str) -> String {
+    pub(super) fn upload_key(&self, upload_id: &UploadId, name: &str) -> String {
         format!("{}uploads/{upload_id}/{name}", self.prefix)
     }
 
-    pub(super) async fn load_state(&self, upload_id: &str) -> Result<UploadState, StoreError> {
-        check_upload_id(upload_id)?;
+    pub(super) async fn load_state(&self, upload_id: &UploadId) -> Result<UploadState, StoreError> {
         let stream = self
             .client
             .get(&self.upload_key(upload_id, "state"), None)
@@ -47,7 +33,7 @@ impl S3BlobStore {
 
     pub(super) async fn save_state(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         state: &UploadState,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_vec(state).map_err(std::io::Error::other)?;
@@ -56,7 +42,10 @@ impl S3BlobStore {
             .await
     }
 
-    pub(super) async fn delete_upload_objects(&self, upload_id: &str) -> Result<(), StoreError> {
+    pub(super) async fn delete_upload_objects(
+        &self,
+        upload_id: &UploadId,
+    ) -> Result<(), StoreError> {
         for object in self.client.list(&self.upload_key(upload_id, "")).await? {
             self.client.delete(&object.key).await?;
         }
@@ -64,7 +53,10 @@ impl S3BlobStore {
     }
 
     /// The appended chunks of an upload in order, with the upload's current length.
-    pub(super) async fn chunks(&self, upload_id: &str) -> Result<(Vec<String>, u64), StoreError> {
+    pub(super) async fn chunks(
+        &self,
+        upload_id: &UploadId,
+    ) -> Result<(Vec<String>, u64), StoreError> {
         let objects = self
             .client
             .list(&self.upload_key(upload_id, "chunk-"))
@@ -77,7 +69,10 @@ impl S3BlobStore {
     /// verifies and commits it.
     /// The ETags Silo recorded for the parts it passed on itself, parts 1, 2, … until the
     /// first missing one.
-    pub(super) async fn recorded_etags(&self, upload_id: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn recorded_etags(
+        &self,
+        upload_id: &UploadId,
+    ) -> Result<Vec<String>, StoreError> {
         let mut etags = Vec::new();
         for object in self
             .client

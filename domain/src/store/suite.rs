@@ -4,7 +4,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
-use super::{BlobStore, ByteRange, ByteStream, Expected, StoreError};
+use super::{BlobStore, ByteRange, ByteStream, Expected, StoreError, UploadId};
 use crate::names::Sha256Hex;
 
 /// What a backend keeps for uploads in progress, to check that failures leave nothing
@@ -233,7 +233,7 @@ pub async fn assembles_parts_and_verifies(store: &dyn BlobStore, left: &dyn Left
     let part = 5 * 1024 * 1024;
     let data = noise(part + 1000, 11);
     let (first, second) = data.split_at(part);
-    let id = "00ff";
+    let id = &upload_id("00ff");
     store.begin_multipart(id, data.len() as u64).await.unwrap();
     let got = store
         .write_part(
@@ -274,7 +274,7 @@ pub async fn assembles_parts_and_verifies(store: &dyn BlobStore, left: &dyn Left
     assert_eq!(left.leftovers().await, 0);
 
     // Complete with the wrong digest: refused, nothing visible, nothing left behind.
-    let other = "0abc";
+    let other = &upload_id("0abc");
     store.begin_multipart(other, 2000).await.unwrap();
     let bytes = noise(2000, 5);
     store
@@ -298,7 +298,7 @@ pub async fn assembles_parts_and_verifies(store: &dyn BlobStore, left: &dyn Left
 
 /// The OCI chunked flow: chunks appended in order, gaps refused.
 pub async fn appends_in_order_and_refuses_gaps(store: &dyn BlobStore, left: &dyn Leftovers) {
-    let id = "abc123";
+    let id = &upload_id("abc123");
     store.begin_multipart(id, 0).await.unwrap();
     assert_eq!(store.append_part(id, 0, one(b"hello ")).await.unwrap(), 6);
     let gap = store.append_part(id, 7, one(b"x")).await;
@@ -323,27 +323,28 @@ pub async fn appends_in_order_and_refuses_gaps(store: &dyn BlobStore, left: &dyn
 }
 
 pub async fn aborts_leave_nothing(store: &dyn BlobStore, left: &dyn Leftovers) {
-    store.begin_multipart("a1", 0).await.unwrap();
+    store.begin_multipart(&upload_id("a1"), 0).await.unwrap();
     store
-        .append_part("a1", 0, one(b"some bytes"))
+        .append_part(&upload_id("a1"), 0, one(b"some bytes"))
         .await
         .unwrap();
-    store.begin_multipart("a2", 100).await.unwrap();
+    store.begin_multipart(&upload_id("a2"), 100).await.unwrap();
     store
-        .write_part("a2", 1, 0, 100, one(&noise(100, 1)), None)
+        .write_part(&upload_id("a2"), 1, 0, 100, one(&noise(100, 1)), None)
         .await
         .unwrap();
-    store.abort_multipart("a1").await.unwrap();
-    store.abort_multipart("a2").await.unwrap();
-    store.abort_multipart("a3").await.unwrap();
+    store.abort_multipart(&upload_id("a1")).await.unwrap();
+    store.abort_multipart(&upload_id("a2")).await.unwrap();
+    store.abort_multipart(&upload_id("a3")).await.unwrap();
     assert_eq!(left.leftovers().await, 0);
     assert!(store
-        .complete_multipart("a2", &Expected::default())
+        .complete_multipart(&upload_id("a2"), &Expected::default())
         .await
         .is_err());
-    // Names that could leave the store's own space are refused.
+    // Names that could leave the store's own space cannot even be expressed: the stores
+    // take only an `UploadId` (see `store::tests::hostile_upload_ids_are_unrepresentable`).
     for bad in ["../x", "ABC", "", "a/b"] {
-        assert!(store.begin_multipart(bad, 0).await.is_err(), "{bad:?}");
+        assert!(UploadId::parse(bad).is_err(), "{bad:?}");
     }
 }
 
@@ -379,4 +380,9 @@ macro_rules! store_suite {
             }
         )*
     };
+}
+
+/// An upload id the stores accept (tests only use valid ones).
+fn upload_id(id: &str) -> UploadId {
+    UploadId::parse(id).unwrap()
 }

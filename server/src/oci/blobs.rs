@@ -190,18 +190,8 @@ fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>, DomainError> 
         return Ok(None);
     };
     let bad = || OciCode::BlobUploadInvalid.err("malformed Content-Range");
-    let text = value.to_str().map_err(|_| bad())?.trim();
-    let text = text
-        .strip_prefix("bytes=")
-        .or_else(|| text.strip_prefix("bytes "))
-        .unwrap_or(text);
-    let text = text.split('/').next().unwrap_or_default();
-    let (start, end) = text.split_once('-').ok_or_else(bad)?;
-    let start: u64 = start.trim().parse().map_err(|_| bad())?;
-    let end: u64 = end.trim().parse().map_err(|_| bad())?;
-    if end < start {
-        return Err(bad());
-    }
+    let text = value.to_str().map_err(|_| bad())?;
+    let (start, _end) = silo_domain::headers::parse_content_range(text).ok_or_else(bad)?;
     Ok(Some(start))
 }
 

@@ -6,14 +6,16 @@
 //! request within the hour. The bound: a signature is accepted only while its timestamp is
 //! the current or the previous UTC hour (at most two hours after it was made), only for its
 //! kind, collection, name and tag.
-use base64::Engine;
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::Utc;
 use http::HeaderMap;
 use silo_domain::{Actor, DomainError};
 
 use crate::state::AppState;
 
-pub const SCHEME: &str = "SREGISTRY-HMAC-SHA256";
+pub use silo_domain::headers::{
+    parse_sregistry_credential as parse, sregistry_timestamp_is_fresh as timestamp_is_fresh,
+    SregistryCredential as Signed, SREGISTRY_SCHEME as SCHEME,
+};
 
 /// What a signed request claims to do; the signature must cover exactly this.
 #[derive(Clone, Debug)]
@@ -23,55 +25,6 @@ pub struct Claim<'a> {
     pub collections: Vec<String>,
     pub name: &'a str,
     pub tag: &'a str,
-}
-
-/// A parsed `SREGISTRY-HMAC-SHA256` credential.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Signed {
-    pub kind: String,
-    pub username: String,
-    pub timestamp: String,
-    pub signature: String,
-}
-
-/// Parses the value of the header (or of the upload's `SREGISTRY_EVENT` field).
-pub fn parse(value: &str) -> Option<Signed> {
-    let rest = value.trim().strip_prefix(SCHEME)?.trim_start();
-    let mut credential = None;
-    let mut signature = None;
-    for part in rest.split(',') {
-        let (key, val) = part.trim().split_once('=')?;
-        match key.trim() {
-            "Credential" => credential = Some(val.trim()),
-            "Signature" => signature = Some(val.trim()),
-            _ => {}
-        }
-    }
-    let mut fields = credential?.split('/');
-    let (kind, user, timestamp) = (fields.next()?, fields.next()?, fields.next()?);
-    if fields.next().is_some() {
-        return None;
-    }
-    let user = base64::engine::general_purpose::STANDARD
-        .decode(user)
-        .ok()?;
-    Some(Signed {
-        kind: kind.to_string(),
-        username: String::from_utf8(user).ok()?,
-        timestamp: timestamp.to_string(),
-        signature: signature?.to_string(),
-    })
-}
-
-/// True when `timestamp` (`YYYYmmddTHHZ`) is the current or the previous UTC hour.
-pub fn timestamp_is_fresh(timestamp: &str, now: DateTime<Utc>) -> bool {
-    let Ok(at) = NaiveDateTime::parse_from_str(&format!("{timestamp}00"), "%Y%m%dT%HZ%M") else {
-        return false;
-    };
-    let current = now.format("%Y%m%dT%HZ").to_string();
-    let previous = (now - Duration::hours(1)).format("%Y%m%dT%HZ").to_string();
-    let canonical = at.format("%Y%m%dT%HZ").to_string();
-    canonical == timestamp && (canonical == current || canonical == previous)
 }
 
 /// The actor of a legacy request: anonymous without `Authorization`, a bearer token's user,

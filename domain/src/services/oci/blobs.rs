@@ -11,7 +11,7 @@ use crate::names::{ContainerPath, Sha256Hex};
 use crate::policy::Actor;
 use crate::services::transfer::UPLOAD_SESSION_HOURS;
 use crate::services::{now, random_hex, ContainerView, ImageView, Registry};
-use crate::store::{BlobReader, ByteRange, ByteStream, Expected};
+use crate::store::{BlobReader, ByteRange, ByteStream, Expected, UploadId};
 
 impl Registry {
     /// The size of a blob of a repository the actor may read.
@@ -251,7 +251,9 @@ impl Registry {
         let principal = actor.require_user()?;
         self.admit_push_bytes(&path.entity, 0).await?;
         let id = random_hex(32);
-        self.store.begin_multipart(&id, 0).await?;
+        self.store
+            .begin_multipart(&UploadId::parse(&id)?, 0)
+            .await?;
         oci_upload::ActiveModel {
             id: Set(id.clone()),
             container_id: Set(repo.container.id),
@@ -323,7 +325,10 @@ impl Registry {
             return Err(DomainError::RangeNotSatisfiable { size: received });
         }
         let data = self.uploads.track(data);
-        let outcome = self.store.append_part(id, received, data).await;
+        let outcome = self
+            .store
+            .append_part(&UploadId::parse(id)?, received, data)
+            .await;
         let length = *outcome.as_ref().unwrap_or(&received);
         oci_upload::Entity::update_many()
             .col_expr(oci_upload::Column::Received, Expr::value(length as i64))
@@ -360,7 +365,10 @@ impl Registry {
             size: None,
         };
         self.lease_blob(digest, 0).await?;
-        let outcome = self.store.complete_multipart(id, &expected).await;
+        let outcome = self
+            .store
+            .complete_multipart(&UploadId::parse(id)?, &expected)
+            .await;
         self.forget_oci_upload(id).await?;
         let blob = outcome.map_err(oci_store_error)?;
         if self
@@ -383,7 +391,7 @@ impl Registry {
         id: &str,
     ) -> Result<()> {
         self.upload_session(actor, path, id).await?;
-        self.store.abort_multipart(id).await?;
+        self.store.abort_multipart(&UploadId::parse(id)?).await?;
         self.forget_oci_upload(id).await
     }
 
@@ -401,7 +409,9 @@ impl Registry {
             .all(&self.db)
             .await?;
         for session in &expired {
-            self.store.abort_multipart(&session.id).await?;
+            self.store
+                .abort_multipart(&UploadId::parse(&session.id)?)
+                .await?;
             self.forget_oci_upload(&session.id).await?;
         }
         Ok(expired.len() as u64)

@@ -6,10 +6,8 @@ use sea_orm::{
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{
-    parse_digest, OciCode, DOCKER_LIST, DOCKER_MANIFEST, MAX_MANIFEST_SIZE, OCI_INDEX,
-    OCI_MANIFEST, SIF_CONFIG_MEDIA_TYPE, SIF_LAYER_MEDIA_TYPE,
-};
+use super::manifest_doc::ManifestDoc;
+use super::{parse_digest, OciCode, OCI_INDEX, SIF_CONFIG_MEDIA_TYPE, SIF_LAYER_MEDIA_TYPE};
 use crate::entities::{collection, container, entity, oci_manifest, oci_tag, tag};
 use crate::error::Result;
 use crate::names::{validate_tag, ContainerPath, Sha256Hex};
@@ -58,24 +56,6 @@ pub(crate) fn sha256_of(bytes: &[u8]) -> Sha256Hex {
     Sha256Hex::parse(&hex::encode(Sha256::digest(bytes))).expect("sha256 is hex")
 }
 
-fn invalid(detail: impl std::fmt::Display) -> crate::DomainError {
-    OciCode::ManifestInvalid.err(detail)
-}
-
-/// A descriptor's media type, digest and size.
-fn descriptor(value: &Value, what: &str) -> Result<(String, Sha256Hex, u64)> {
-    let media_type = value["mediaType"]
-        .as_str()
-        .ok_or_else(|| invalid(format!("{what} has no mediaType")))?;
-    let digest = value["digest"]
-        .as_str()
-        .ok_or_else(|| invalid(format!("{what} has no digest")))?;
-    let size = value["size"]
-        .as_u64()
-        .ok_or_else(|| invalid(format!("{what} has no size")))?;
-    Ok((media_type.to_string(), parse_digest(digest)?, size))
-}
-
 impl Registry {
     /// Stores a manifest under a tag or its digest after checking it: JSON, a supported
     /// media type matching the declared one, every referenced blob or manifest present in
@@ -90,36 +70,16 @@ impl Registry {
         rules: &ManifestRules,
     ) -> Result<PushedManifest> {
         let repo = self.oci_repo_for_write(actor, path).await?;
-        if body.len() > MAX_MANIFEST_SIZE {
-            return Err(OciCode::SizeInvalid.err(format!(
-                "manifests are limited to {MAX_MANIFEST_SIZE} bytes"
-            )));
-        }
-        let doc: Value =
-            serde_json::from_slice(body).map_err(|e| invalid(format!("not JSON: {e}")))?;
-        if !doc.is_object() || doc["schemaVersion"].as_u64() != Some(2) {
-            return Err(invalid("expected a JSON object with schemaVersion 2"));
-        }
-        let declared = doc["mediaType"].as_str();
-        let media_type = match (declared, content_type) {
-            (Some(d), Some(c)) if d != c => {
-                return Err(invalid(format!(
-                    "mediaType {d:?} differs from Content-Type {c:?}"
-                )))
-            }
-            (Some(d), _) => d.to_string(),
-            (None, Some(c)) => c.to_string(),
-            (None, None) if doc.get("manifests").is_some() => OCI_INDEX.to_string(),
-            (None, None) => OCI_MANIFEST.to_string(),
-        };
-        let digest = sha256_of(body);
-        if let Reference::Digest(want) = reference {
-            if *want != digest {
-                return Err(OciCode::DigestInvalid.err(format!(
-                    "the manifest's digest is sha256:{digest}, not sha256:{want}"
-                )));
-            }
-        }
+        let ManifestDoc {
+            digest,
+            media_type,
+            artifact_type,
+            blobs,
+            layers,
+            children,
+            subject,
+            content,
+        } = ManifestDoc::parse(body, content_type, reference)?;
         let allowed = |mt: &str| {
             rules.allowed_media_types.is_empty()
                 || mt == SIF_CONFIG_MEDIA_TYPE
@@ -127,50 +87,22 @@ impl Registry {
                 || rules.allowed_media_types.iter().any(|a| a == mt)
         };
         let id = repo.container.id;
-        let mut artifact_type = doc["artifactType"].as_str().map(str::to_string);
-        let mut layers = Vec::new();
-        match media_type.as_str() {
-            OCI_MANIFEST | DOCKER_MANIFEST => {
-                let (config_type, config_digest, _) = descriptor(&doc["config"], "config")?;
-                let layer_values = doc["layers"].as_array().cloned().unwrap_or_default();
-                let mut blobs = vec![(config_type.clone(), config_digest)];
-                for (i, layer) in layer_values.iter().enumerate() {
-                    let (mt, d, size) = descriptor(layer, &format!("layer {i}"))?;
-                    layers.push((mt.clone(), d.clone(), size));
-                    blobs.push((mt, d));
-                }
-                for (mt, d) in &blobs {
-                    if !allowed(mt) {
-                        return Err(OciCode::Unsupported.err(format!("media type {mt:?}")));
-                    }
-                    if self.oci_blob_in_repo(id, d).await?.is_none() {
-                        return Err(OciCode::ManifestBlobUnknown.err(format!("sha256:{d}")));
-                    }
-                }
-                artifact_type.get_or_insert(config_type);
+        for (mt, d) in &blobs {
+            if !allowed(mt) {
+                return Err(OciCode::Unsupported.err(format!("media type {mt:?}")));
             }
-            OCI_INDEX | DOCKER_LIST => {
-                let children = doc["manifests"].as_array().cloned().unwrap_or_default();
-                for (i, child) in children.iter().enumerate() {
-                    let (_, d, _) = descriptor(child, &format!("manifest {i}"))?;
-                    if self.find_manifest(id, &d).await?.is_none() {
-                        return Err(OciCode::ManifestBlobUnknown.err(format!("sha256:{d}")));
-                    }
-                }
+            if self.oci_blob_in_repo(id, d).await?.is_none() {
+                return Err(OciCode::ManifestBlobUnknown.err(format!("sha256:{d}")));
             }
-            other => {
-                return Err(invalid(format!(
-                    "unsupported manifest media type {other:?}"
-                )));
+        }
+        for d in &children {
+            if self.find_manifest(id, d).await?.is_none() {
+                return Err(OciCode::ManifestBlobUnknown.err(format!("sha256:{d}")));
             }
         }
         if let Some(at) = artifact_type.as_deref().filter(|at| !allowed(at)) {
             return Err(OciCode::Unsupported.err(format!("artifact type {at:?}")));
         }
-        let subject = match doc["subject"]["digest"].as_str() {
-            Some(d) => Some(parse_digest(d)?),
-            None => None,
-        };
         // A SIF artifact is also a library image and tag (checked first: a layer that is
         // not a SIF image refuses the whole manifest).
         if artifact_type.as_deref() == Some(SIF_CONFIG_MEDIA_TYPE) {
@@ -184,8 +116,6 @@ impl Registry {
                 }
             }
         }
-        let content =
-            String::from_utf8(body.to_vec()).map_err(|_| invalid("manifests are UTF-8 JSON"))?;
         let txn = self.db.begin().await?;
         let exists = oci_manifest::Entity::find()
             .filter(oci_manifest::Column::ContainerId.eq(id))

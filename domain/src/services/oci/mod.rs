@@ -17,12 +17,14 @@ use crate::names::{ContainerPath, Sha256Hex};
 use crate::policy::Actor;
 
 mod blobs;
+mod manifest_doc;
 mod manifests;
 mod sif;
 mod token;
 #[cfg(test)]
 mod upload_tests;
 
+pub use manifest_doc::ManifestDoc;
 pub use manifests::{ManifestRules, PushedManifest, Reference, StoredManifest};
 pub use token::{Grant, RegistryToken, ScopeRequest, TokenClaims, REGISTRY_TOKEN_SECONDS};
 
