@@ -6,7 +6,7 @@ SILO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 SILO := $(CARGO_TARGET_DIR)/release/silo
 SILO_DEBUG := $(CARGO_TARGET_DIR)/debug/silo
 
-.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-e2e test-oauth test-faults fmt bench bench-transfers fuzz clean-test-dbs openapi
+.PHONY: help run build spa setup setup-test test lint test-unit test-postgres test-libclient test-replicas test-keyserver test-sregistry test-oci test-concurrency test-load test-e2e test-oauth test-faults fmt bench bench-transfers fuzz clean-test-dbs openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ setup: ## install the build tools (idempotent)
 setup-test: ## install the build and test tools (idempotent)
 	@scripts/setup.sh --test
 
-test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-replicas test-e2e test-oauth test-faults ## every check and test, on SQLite and PostgreSQL
+test: setup-test lint test-unit test-postgres spa test-libclient test-keyserver test-sregistry test-oci test-replicas test-concurrency test-load test-e2e test-oauth test-faults ## every check and test, on SQLite and PostgreSQL
 	@echo "make test: all suites passed"
 
 openapi: ## regenerate docs/openapi.json (the REST API's OpenAPI document) from the code
@@ -98,6 +98,18 @@ test-replicas: ## two silo replicas on one PostgreSQL and one S3 store (s3s-fs):
 		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) end2end/run-replicas.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; \
 	else echo "SKIPPED: replica test (no PostgreSQL at 127.0.0.1:5432)" >&2; fi
+
+test-concurrency: ## many real clients (library client, oras-py) pushing into the same tags at once: a serial outcome, every pull hashed (SQLite, then PostgreSQL)
+	cargo build -p server
+	end2end/run-load.sh race $(SILO_DEBUG)
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+		db=silo_e2e_$$RANDOM$$RANDOM; psql "$(SILO_TEST_POSTGRES_URL)" -qc "create database $$db" && \
+		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db LOAD_PORT=18701 end2end/run-load.sh race $(SILO_DEBUG); \
+	elif [ "$$CI" = true ]; then exit 1; fi
+
+test-load: spa ## 200 clients for 60 s mixing pushes, pulls, searches and page loads against a seeded registry: zero errors, zero corrupt downloads (docs/BENCHMARKS.md)
+	cargo build -p server
+	end2end/run-load.sh load $(SILO_DEBUG)
 
 test-e2e: ## Playwright in Chromium against a running silo with a pushed image
 	cargo build -p server

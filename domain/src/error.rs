@@ -25,7 +25,29 @@ pub enum DomainError {
     #[error("storage error: {0}")]
     Storage(String),
     #[error("database error: {0}")]
-    Database(#[from] sea_orm::DbErr),
+    Database(sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for DomainError {
+    /// A unique index refusing a row means a concurrent request created the same thing first
+    /// (or the request repeats a create): a conflict, not a server fault.
+    fn from(err: sea_orm::DbErr) -> Self {
+        if is_unique_violation(&err) {
+            tracing::debug!(error = %err, "unique index refused a row");
+            return DomainError::Conflict(
+                "it already exists (created by a concurrent request)".into(),
+            );
+        }
+        DomainError::Database(err)
+    }
+}
+
+/// True when a unique index refused the statement.
+pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 impl From<StoreError> for DomainError {

@@ -1,12 +1,12 @@
 //! Image records and tags: resolving references, registering content, tagging, deleting.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::{now, ContainerView, Registry};
 use crate::entities::{container, image, image_metadata, star, tag};
-use crate::error::{DomainError, Result};
+use crate::error::{is_unique_violation, DomainError, Result};
 use crate::names::{validate_arch, validate_tag, ImageRef, Sha256Hex, Version, DEFAULT_ARCH};
 use crate::policy::Actor;
 
@@ -101,7 +101,7 @@ impl Registry {
         let image = match existing {
             Some(image) => image,
             None => {
-                image::ActiveModel {
+                let created = image::ActiveModel {
                     container_id: Set(container_id),
                     sha256: Set(sha256.to_string()),
                     size: Set(0),
@@ -116,7 +116,18 @@ impl Registry {
                     ..Default::default()
                 }
                 .insert(&self.db)
-                .await?
+                .await;
+                match created {
+                    Ok(image) => image,
+                    // A concurrent create of the same content won: same content, same record.
+                    Err(err) if is_unique_violation(&err) => image::Entity::find()
+                        .filter(image::Column::ContainerId.eq(container_id))
+                        .filter(image::Column::Sha256.eq(sha256.as_str()))
+                        .one(&self.db)
+                        .await?
+                        .ok_or_else(|| DomainError::Conflict("image record vanished".into()))?,
+                    Err(err) => return Err(err.into()),
+                }
             }
         };
         let tags = self.tags_of_image(image.id).await?;
@@ -194,33 +205,14 @@ impl Registry {
             active.updated_at = Set(now());
             active.update(&txn).await?;
         }
-        let existing = tag::Entity::find()
+        upsert_tag(&txn, container_id, &arch, tag_name, image_id).await?;
+        let saved = tag::Entity::find()
             .filter(tag::Column::ContainerId.eq(container_id))
             .filter(tag::Column::Arch.eq(arch.as_str()))
             .filter(tag::Column::Name.eq(tag_name))
             .one(&txn)
-            .await?;
-        let saved = match existing {
-            Some(found) => {
-                let mut active: tag::ActiveModel = found.into();
-                active.image_id = Set(image_id);
-                active.updated_at = Set(now());
-                active.update(&txn).await?
-            }
-            None => {
-                tag::ActiveModel {
-                    container_id: Set(container_id),
-                    arch: Set(arch),
-                    name: Set(tag_name.to_string()),
-                    image_id: Set(image_id),
-                    created_at: Set(now()),
-                    updated_at: Set(now()),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
-            }
-        };
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("tag {tag_name}")))?;
         let mut touched: container::ActiveModel = view.owner.container.into();
         touched.updated_at = Set(now());
         touched.update(&txn).await?;
@@ -256,6 +248,38 @@ impl Registry {
         // The bytes stay until garbage collection finds them unreferenced (`blobs.rs`).
         Ok(view)
     }
+}
+
+/// Points a tag at an image in one statement, so concurrent taggings of the same name cannot
+/// both insert: the last one to commit wins, as if they had run one after the other.
+pub(crate) async fn upsert_tag(
+    conn: &impl ConnectionTrait,
+    container_id: i64,
+    arch: &str,
+    tag_name: &str,
+    image_id: i64,
+) -> Result<()> {
+    tag::Entity::insert(tag::ActiveModel {
+        container_id: Set(container_id),
+        arch: Set(arch.to_string()),
+        name: Set(tag_name.to_string()),
+        image_id: Set(image_id),
+        created_at: Set(now()),
+        updated_at: Set(now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            tag::Column::ContainerId,
+            tag::Column::Arch,
+            tag::Column::Name,
+        ])
+        .update_columns([tag::Column::ImageId, tag::Column::UpdatedAt])
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }
 
 fn describe(reference: &ImageRef) -> String {

@@ -2,7 +2,10 @@
 //! objects from the blob store by ranges, refuse what is not a SIF (unless configured to
 //! accept other blobs), and keep what was found in `image_metadata`.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use std::collections::{BTreeMap, HashMap};
 
 use super::{now, ImageView, Registry};
@@ -86,15 +89,15 @@ impl Registry {
     pub(crate) async fn record_sif_metadata(&self, image_id: i64, info: &SifInfo) -> Result<()> {
         let labels = serde_json::to_string(&info.labels).expect("labels serialise");
         let fingerprints = serde_json::to_string(&info.fingerprints()).expect("strings serialise");
-        let txn = self.db.begin().await?;
         let record = image::Entity::find_by_id(image_id)
-            .one(&txn)
+            .one(&self.db)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("image {image_id}")))?;
-        image_metadata::Entity::delete_by_id(image_id)
-            .exec(&txn)
-            .await?;
-        image_metadata::ActiveModel {
+        // The transaction starts with a write: on SQLite a read-then-write transaction fails
+        // at once (no busy wait) when another writer committed in between.
+        let txn = self.db.begin().await?;
+        // An upsert: two uploads of the same image finishing at once both record it.
+        image_metadata::Entity::insert(image_metadata::ActiveModel {
             image_id: Set(image_id),
             arch: Set(info.primary_arch.clone()),
             sif_created_at: Set(info.created_at),
@@ -105,8 +108,23 @@ impl Registry {
             signed: Set(info.signed()),
             fingerprints: Set(fingerprints),
             inspected_at: Set(now()),
-        }
-        .insert(&txn)
+        })
+        .on_conflict(
+            OnConflict::column(image_metadata::Column::ImageId)
+                .update_columns([
+                    image_metadata::Column::Arch,
+                    image_metadata::Column::SifCreatedAt,
+                    image_metadata::Column::Definition,
+                    image_metadata::Column::Labels,
+                    image_metadata::Column::Runscript,
+                    image_metadata::Column::Environment,
+                    image_metadata::Column::Signed,
+                    image_metadata::Column::Fingerprints,
+                    image_metadata::Column::InspectedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?;
         let mut active: image::ActiveModel = record.into();
         if let Some(arch) = &info.primary_arch {

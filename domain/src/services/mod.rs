@@ -38,6 +38,8 @@ pub mod oci;
 #[cfg(test)]
 mod quota_tests;
 mod quotas;
+#[cfg(test)]
+mod race_tests;
 mod registration;
 mod robots;
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! OCI manifests: validated push, get by tag or digest, delete, tag listing, the catalog and
 //! the referrers API.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -12,6 +12,7 @@ use crate::entities::{collection, container, entity, oci_manifest, oci_tag, tag}
 use crate::error::Result;
 use crate::names::{validate_tag, ContainerPath, Sha256Hex};
 use crate::policy::Actor;
+use crate::services::images::upsert_tag;
 use crate::services::{now, Registry};
 
 /// What a manifest push must satisfy beyond the spec.
@@ -105,6 +106,7 @@ impl Registry {
         }
         // A SIF artifact is also a library image and tag (checked first: a layer that is
         // not a SIF image refuses the whole manifest).
+        let mut library_tag = None;
         if artifact_type.as_deref() == Some(SIF_CONFIG_MEDIA_TYPE) {
             if let [(mt, sif, size)] = layers.as_slice() {
                 if mt == SIF_LAYER_MEDIA_TYPE {
@@ -112,48 +114,48 @@ impl Registry {
                         Reference::Tag(t) => Some(t.as_str()),
                         Reference::Digest(_) => None,
                     };
-                    self.publish_sif(actor, &repo, sif, *size, tag).await?;
+                    library_tag = self.publish_sif(actor, &repo, sif, *size, tag).await?;
                 }
             }
         }
+        // Upserts, so that concurrent pushes of the same manifest or to the same tag cannot
+        // both insert: the last tag write to commit wins, as if they had run in turn.
         let txn = self.db.begin().await?;
-        let exists = oci_manifest::Entity::find()
-            .filter(oci_manifest::Column::ContainerId.eq(id))
-            .filter(oci_manifest::Column::Digest.eq(digest.as_str()))
-            .one(&txn)
-            .await?;
-        if exists.is_none() {
-            oci_manifest::ActiveModel {
-                container_id: Set(id),
-                digest: Set(digest.to_string()),
-                media_type: Set(media_type.clone()),
-                artifact_type: Set(artifact_type.clone()),
-                subject_digest: Set(subject.as_ref().map(ToString::to_string)),
-                content: Set(content),
-                size: Set(body.len() as i64),
-                created_at: Set(now()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
+        oci_manifest::Entity::insert(oci_manifest::ActiveModel {
+            container_id: Set(id),
+            digest: Set(digest.to_string()),
+            media_type: Set(media_type.clone()),
+            artifact_type: Set(artifact_type.clone()),
+            subject_digest: Set(subject.as_ref().map(ToString::to_string)),
+            content: Set(content),
+            size: Set(body.len() as i64),
+            created_at: Set(now()),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([
+            oci_manifest::Column::ContainerId,
+            oci_manifest::Column::Digest,
+        ])
+        .exec_without_returning(&txn)
+        .await?;
         if let Reference::Tag(name) = reference {
-            let existing = oci_tag::Entity::find()
-                .filter(oci_tag::Column::ContainerId.eq(id))
-                .filter(oci_tag::Column::Name.eq(name.as_str()))
-                .one(&txn)
-                .await?;
-            let mut active: oci_tag::ActiveModel = match existing {
-                Some(found) => found.into(),
-                None => oci_tag::ActiveModel {
-                    container_id: Set(id),
-                    name: Set(name.clone()),
-                    ..Default::default()
-                },
-            };
-            active.manifest_digest = Set(digest.to_string());
-            active.updated_at = Set(now());
-            active.save(&txn).await?;
+            oci_tag::Entity::insert(oci_tag::ActiveModel {
+                container_id: Set(id),
+                name: Set(name.clone()),
+                manifest_digest: Set(digest.to_string()),
+                updated_at: Set(now()),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([oci_tag::Column::ContainerId, oci_tag::Column::Name])
+                    .update_columns([oci_tag::Column::ManifestDigest, oci_tag::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            if let Some((image_id, arch)) = &library_tag {
+                upsert_tag(&txn, id, arch, name, *image_id).await?;
+            }
         }
         txn.commit().await?;
         Ok(PushedManifest { digest, subject })

@@ -16,7 +16,9 @@ use crate::store::StoredBlob;
 
 impl Registry {
     /// Records the SIF layer of a pushed artifact as an uploaded library image and points
-    /// the library tag (the image's arch, default amd64) at it.
+    /// the library tag (the image's arch, default amd64) at it. Returns the image and arch
+    /// tagged, for the manifest's transaction to point the tag again after the OCI tag, so
+    /// that of concurrent pushes to one tag the same one ends up in both.
     pub(crate) async fn publish_sif(
         &self,
         actor: &Actor,
@@ -24,7 +26,7 @@ impl Registry {
         sif: &Sha256Hex,
         size: u64,
         tag_name: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Option<(i64, String)>> {
         let existing = image::Entity::find()
             .filter(image::Column::ContainerId.eq(repo.container.id))
             .filter(image::Column::Sha256.eq(sif.as_str()))
@@ -84,8 +86,9 @@ impl Registry {
                 .unwrap_or_else(|| DEFAULT_ARCH.to_string());
             self.set_tag(actor, repo.container.id, Some(&arch), name, image.id)
                 .await?;
+            return Ok(Some((image.id, arch)));
         }
-        Ok(())
+        Ok(None)
     }
 
     /// The manifest an OCI client sees for a library image.
