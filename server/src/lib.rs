@@ -3,6 +3,7 @@ pub mod auth;
 pub mod background;
 pub mod cli;
 pub mod config;
+pub mod edge;
 pub mod events;
 pub mod headers;
 pub mod keyserver;

@@ -16,6 +16,8 @@ pub struct AppState {
     /// Failed sign-ins counted per user name and client (`[auth.rate_limit]`), in the
     /// database.
     pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
+    /// TLS, proxies, security headers and request limits (`crate::edge`).
+    pub edge: Arc<crate::edge::Edge>,
 }
 
 impl AppState {
@@ -25,7 +27,9 @@ impl AppState {
             config.auth.rate_limit.clone(),
             registry.clone(),
         ));
+        let edge = Arc::new(crate::edge::Edge::new(&config, registry.clone()));
         AppState {
+            edge,
             registry,
             config: Arc::new(config),
             public_url,

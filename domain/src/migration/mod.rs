@@ -12,6 +12,7 @@ mod m20261125_000006_oci;
 mod m20261126_000001_browser_sessions;
 mod m20261127_000001_access;
 mod m20261205_000001_login_failures;
+mod m20261206_000002_request_counts;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_browser_sessions::Migration),
             Box::new(m20261127_000001_access::Migration),
             Box::new(m20261205_000001_login_failures::Migration),
+            Box::new(m20261206_000002_request_counts::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ pub mod oci;
 mod quota_tests;
 mod quotas;
 mod registration;
+mod request_counts;
 mod robots;
 #[cfg(test)]
 mod robots_tests;
