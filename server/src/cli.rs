@@ -268,19 +268,29 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let public = state.public_url.clone();
     let stop_streams = state.shutdown.clone();
     crate::background::start(&state.registry, &state.config, &state.shutdown).await;
+    let tls = state.config.tls.server_config()?;
+    let header_read_timeout = state.config.limits.header_read_timeout();
+    if state.config.auth.rate_limit.client_ip_header.is_some() {
+        tracing::warn!(
+            "auth.rate_limit.client_ip_header is deprecated: list the proxies in [proxy] trusted_proxies instead"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(%listen, %public, "silo is ready");
-    // The peer address feeds the login rate limit (`auth/rate_limit.rs`).
-    let app =
-        crate::router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%listen, %scheme, %public, "silo is ready");
+    crate::edge::serve::serve(
+        listener,
+        tls,
+        crate::router::app(state),
+        header_read_timeout,
+        async move {
             shutdown_signal().await;
             stop_streams.cancel();
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

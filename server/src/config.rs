@@ -24,7 +24,7 @@ pub struct Config {
     /// Address and port to listen on.
     pub listen: String,
     /// The URL clients reach Silo at, used in every absolute link Silo hands out
-    /// (upload URLs, pull commands). Defaults to `http://<listen>`.
+    /// (upload URLs, pull commands). Defaults to `http://<listen>` (`https://` with `[tls]`).
     pub public_url: Option<String>,
     /// Where the SQLite database and the blob store live.
     pub data_dir: PathBuf,
@@ -53,6 +53,12 @@ pub struct Config {
     pub metrics: crate::observability::MetricsSettings,
     /// Log format and level of `silo serve` (`[log]`).
     pub log: crate::observability::LogSettings,
+    /// HTTPS served by Silo itself (`[tls]`).
+    pub tls: crate::edge::tls::TlsSettings,
+    /// Reverse proxies whose forwarding headers are believed (`[proxy]`).
+    pub proxy: crate::edge::proxy::ProxySettings,
+    /// Body sizes, timeouts and request rates (`[limits]`).
+    pub limits: crate::edge::limits::LimitSettings,
 }
 
 /// Where image bytes are kept (`[storage]`).
@@ -187,6 +193,9 @@ impl Default for Config {
             maintenance: crate::background::MaintenanceSettings::default(),
             metrics: crate::observability::MetricsSettings::default(),
             log: crate::observability::LogSettings::default(),
+            tls: crate::edge::tls::TlsSettings::default(),
+            proxy: crate::edge::proxy::ProxySettings::default(),
+            limits: crate::edge::limits::LimitSettings::default(),
         }
     }
 }
@@ -300,6 +309,9 @@ impl Config {
         problems.extend(self.auth.rate_limit.problems());
         problems.extend(self.maintenance.problems());
         problems.extend(self.log.problems());
+        problems.extend(self.tls.problems());
+        problems.extend(self.proxy.problems());
+        problems.extend(self.limits.problems());
         if self.storage.backend == StorageBackend::S3 {
             problems.extend(
                 self.storage
@@ -323,6 +335,7 @@ impl Config {
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
+            None if self.tls.enabled() => format!("https://{}", self.listen),
             None => format!("http://{}", self.listen),
         }
     }

@@ -5,6 +5,7 @@ pub mod backup_cli;
 pub mod cli;
 pub mod cli_storage;
 pub mod config;
+pub mod edge;
 pub mod events;
 pub mod headers;
 pub mod keyserver;

@@ -1,16 +1,17 @@
 //! The one HTTP router: every protocol surface, the SPA's server functions and the SPA.
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::state::AppState;
-use crate::{keyserver, library, rest, spa, sregistry};
+use crate::{edge, keyserver, library, rest, spa, sregistry};
 
 /// Builds the complete application for `state`.
 pub fn app(state: AppState) -> Router {
@@ -29,15 +30,19 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(crate::observability::routes())
         .fallback(spa::serve)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            http::header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        // A body that sends nothing for this long is cut; one that keeps moving never is.
+        .layer(RequestBodyTimeoutLayer::new(
+            state.config.limits.body_idle_timeout(),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            http::header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
+        .layer(from_fn_with_state(
+            state.clone(),
+            edge::proxy::resolve_client,
         ))
         .layer(CatchPanicLayer::new())
+        .layer(from_fn_with_state(
+            state.clone(),
+            edge::security_headers::add_security_headers,
+        ))
         .layer(state.observability.layer())
         .with_state(state)
 }
@@ -45,13 +50,33 @@ pub fn app(state: AppState) -> Router {
 /// Runs a Leptos server function with the registry, branding and viewer in its context.
 /// Sign-in and sign-out always, and other calls made with the session cookie, must pass
 /// the same-origin rule (`session.rs`).
+/// Token sign-in and token creation count against `limits.token_requests_per_minute`, and
+/// bodies are refused beyond `limits.json_body_kib` (413).
 async fn server_function(
     State(state): State<AppState>,
+    client: edge::proxy::ClientAddress,
     request: Request<Body>,
 ) -> axum::response::Response {
     let path = request.uri().path();
     let token_login = path.ends_with("/login");
     let always_same_origin = token_login || path.ends_with("/logout");
+    let token_request =
+        token_login || path.ends_with("/tokens/create") || path.ends_with("/robot_token_create");
+    if token_request {
+        if let Err(refusal) = state.edge.requests.check_token_request(client).await {
+            return refusal.server_fn_response();
+        }
+    }
+    let (parts, body) = request.into_parts();
+    let body =
+        match edge::limits::read_small_body(body, state.config.limits.json_body_bytes()).await {
+            Ok(body) => body,
+            Err(err) => {
+                let refusal = app::error::SiloError::BadRequest(err.to_string());
+                return (err.status(), axum::Json(refusal)).into_response();
+            }
+        };
+    let request = Request::from_parts(parts, Body::from(body));
     let caller =
         match crate::session::web_caller(&state, request.headers(), always_same_origin).await {
             Ok(caller) => caller,

@@ -31,6 +31,7 @@ use crate::state::AppState;
 pub async fn manifest(
     State(state): State<AppState>,
     Path(reference): Path<String>,
+    client: crate::edge::proxy::ClientAddress,
     headers: HeaderMap,
 ) -> SregistryResult<Response> {
     if let Some(shared) = crate::share::shub_share_name(&reference) {
@@ -55,6 +56,9 @@ pub async fn manifest(
         tag: reference.tag_or_default(),
     };
     let actor = auth::actor(&state, &headers, Some(&claim)).await?;
+    if let Err(refusal) = state.edge.requests.check_pull(&actor, client).await {
+        return Ok(refusal.sregistry_response());
+    }
     match render(&state, &actor, &reference, protocol).await {
         Err(SregistryError(DomainError::NotFound(what))) if actor == Actor::Anonymous => {
             Err(DomainError::forbidden(format!(
@@ -70,6 +74,7 @@ pub async fn manifest(
 pub async fn manifest_in_entity(
     State(state): State<AppState>,
     Path((entity, reference)): Path<(String, String)>,
+    client: crate::edge::proxy::ClientAddress,
     headers: HeaderMap,
 ) -> SregistryResult<Response> {
     validate_segment("entity", &entity)?;
@@ -83,6 +88,9 @@ pub async fn manifest_in_entity(
     reference.path.entity = entity;
     reference.collection = spelling(&reference.path.entity, &reference.path.collection);
     let actor = state.actor(&headers).await?;
+    if let Err(refusal) = state.edge.requests.check_pull(&actor, client).await {
+        return Ok(refusal.sregistry_response());
+    }
     render(&state, &actor, &reference, "shub").await
 }
 

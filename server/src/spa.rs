@@ -62,11 +62,14 @@ pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri) -> R
             } else {
                 "no-cache"
             };
+            if asset == "index.html" {
+                return page_response(&state, bytes);
+            }
             return file_response(bytes, mime.as_ref(), cache);
         }
     }
     match read_asset(&state, "index.html").await {
-        Some(bytes) => file_response(bytes, "text/html; charset=utf-8", "no-cache"),
+        Some(bytes) => page_response(&state, bytes),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "The Silo web interface was not built into this binary; run `make spa` (Trunk) and rebuild, or set spa_dir.",
@@ -84,6 +87,22 @@ fn is_content_hashed(path: &str) -> bool {
     };
     let hash_len = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
     hash_len >= 12 && (hash_len == tail.len() || tail[hash_len..].starts_with('_'))
+}
+
+/// `index.html`, with a Content-Security-Policy allowing exactly its inline scripts and
+/// styles (by hash; Trunk writes the script that starts the WebAssembly app inline).
+fn page_response(state: &AppState, bytes: Cow<'static, [u8]>) -> Response {
+    let policy = crate::edge::security_headers::html_policy(
+        &String::from_utf8_lossy(&bytes),
+        state.edge.logo_origin.as_deref(),
+    );
+    let mut response = file_response(bytes, "text/html; charset=utf-8", "no-cache");
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 fn file_response(bytes: Cow<'static, [u8]>, mime: &str, cache: &'static str) -> Response {

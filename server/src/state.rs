@@ -18,6 +18,8 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
     /// Request metrics (`observability/`).
     pub observability: Arc<crate::observability::Observability>,
+    /// TLS, proxies, security headers and request limits (`crate::edge`).
+    pub edge: Arc<crate::edge::Edge>,
 }
 
 impl AppState {
@@ -27,7 +29,9 @@ impl AppState {
             config.auth.rate_limit.clone(),
             registry.clone(),
         ));
+        let edge = Arc::new(crate::edge::Edge::new(&config, registry.clone()));
         AppState {
+            edge,
             registry,
             config: Arc::new(config),
             public_url,

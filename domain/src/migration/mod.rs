@@ -13,6 +13,7 @@ mod m20261126_000001_browser_sessions;
 mod m20261127_000001_access;
 mod m20261205_000001_login_failures;
 mod m20261206_000001_blobs;
+mod m20261206_000002_request_counts;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_access::Migration),
             Box::new(m20261205_000001_login_failures::Migration),
             Box::new(m20261206_000001_blobs::Migration),
+            Box::new(m20261206_000002_request_counts::Migration),
         ]
     }
 }

@@ -41,6 +41,7 @@ mod quotas;
 #[cfg(test)]
 mod race_tests;
 mod registration;
+mod request_counts;
 mod robots;
 #[cfg(test)]
 mod robots_tests;

@@ -43,7 +43,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
     let return_to = safe_return_to(&form_field(&form, "return_to"));
 
     let limiter = &state.login_limiter;
-    let client = request_client_ip(&state, &parts.headers, &parts.extensions);
+    let client = request_client_ip(&parts.extensions);
     if let Err(too_many) = limiter.check(client, &username).await {
         let mut response = to_login(&too_many.to_string(), &return_to);
         add_retry_after(&mut response, too_many);

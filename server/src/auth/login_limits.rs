@@ -2,27 +2,20 @@
 //! address of a request, the token sign-in server function wrapped in the limiter, and the
 //! refusal in the server functions' error format.
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use super::rate_limit::{client_ip, TooManyAttempts};
+use super::rate_limit::TooManyAttempts;
 use crate::state::AppState;
 
 /// Largest sign-in form read (user name, secret, return address).
 pub const SIGN_IN_FORM_MAX: usize = 16 * 1024;
 
-/// The address the request came from (see `client_ip_header` in `[auth.rate_limit]`).
-pub fn request_client_ip(
-    state: &AppState,
-    headers: &http::HeaderMap,
-    extensions: &http::Extensions,
-) -> Option<IpAddr> {
-    let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
-    client_ip(headers, peer, state.login_limiter.settings())
+/// The address the request came from (the TCP peer, or the client a trusted proxy names:
+/// see `crate::edge::proxy`).
+pub fn request_client_ip(extensions: &http::Extensions) -> Option<IpAddr> {
+    crate::edge::proxy::ClientAddress::of(extensions).ip
 }
 
 /// One field of a URL-encoded form ("" when absent).
@@ -48,7 +41,7 @@ where
         ));
     };
     let username = form_field(&bytes, "username");
-    let client = request_client_ip(state, &parts.headers, &parts.extensions);
+    let client = request_client_ip(&parts.extensions);
     if let Err(refusal) = state.login_limiter.check(client, &username).await {
         return too_many_attempts(refusal);
     }

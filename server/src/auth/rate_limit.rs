@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use silo_domain::Registry;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 /// Longest user name kept as a key (longer names are cut).
@@ -28,9 +28,9 @@ pub struct LoginRateLimitSettings {
     pub max_failures_per_ip: u32,
     /// Length of the sliding window, in seconds.
     pub window_seconds: u64,
-    /// Take the client address from this request header (e.g. `X-Forwarded-For` or
-    /// `X-Real-IP`, its last address) instead of the TCP peer. Set it only behind a reverse
-    /// proxy that sets the header, or clients can pick their own address.
+    /// Deprecated: use `[proxy]`. Takes the client address of every request from this
+    /// header (its last address) instead of the TCP peer: from every peer when
+    /// `proxy.trusted_proxies` is empty, else only from those proxies.
     pub client_ip_header: Option<String>,
 }
 
@@ -238,34 +238,6 @@ fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address: the configured proxy header's last address, else the TCP peer.
-pub fn client_ip(
-    headers: &http::HeaderMap,
-    peer: Option<SocketAddr>,
-    settings: &LoginRateLimitSettings,
-) -> Option<IpAddr> {
-    if let Some(name) = &settings.client_ip_header {
-        let forwarded = headers
-            .get_all(name.trim())
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| parse_address(a.trim()))
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|p| p.ip())
-}
-
-/// `1.2.3.4`, `1.2.3.4:5`, `::1` or `[::1]:5`.
-fn parse_address(text: &str) -> Option<IpAddr> {
-    text.parse::<IpAddr>()
-        .ok()
-        .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,32 +367,6 @@ mod tests {
             l.record_failure_at(t0, ip("10.0.0.1"), "alice").await;
         }
         assert!(l.check_at(t0, ip("10.0.0.1"), "alice").await.is_ok());
-    }
-
-    #[test]
-    fn the_client_address_comes_from_the_proxy_header_only_when_configured() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.2".parse().unwrap(),
-        );
-        let peer: SocketAddr = "127.0.0.1:5555".parse().unwrap();
-        let direct = LoginRateLimitSettings::default();
-        assert_eq!(client_ip(&headers, Some(peer), &direct), ip("127.0.0.1"));
-        let proxied = LoginRateLimitSettings {
-            client_ip_header: Some("X-Forwarded-For".into()),
-            ..LoginRateLimitSettings::default()
-        };
-        assert_eq!(
-            client_ip(&headers, Some(peer), &proxied),
-            ip("198.51.100.2"),
-            "the address the proxy appended"
-        );
-        assert_eq!(
-            client_ip(&http::HeaderMap::new(), Some(peer), &proxied),
-            ip("127.0.0.1")
-        );
-        assert_eq!(parse_address("[2001:db8::1]:443"), ip("2001:db8::1"));
     }
 
     #[test]

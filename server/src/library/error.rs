@@ -10,9 +10,6 @@ use silo_domain::{Actor, DomainError};
 
 use crate::state::AppState;
 
-/// Largest JSON body the library API accepts.
-const MAX_JSON_BODY: usize = 1024 * 1024;
-
 #[derive(Debug)]
 pub struct LibraryError(pub DomainError);
 
@@ -76,24 +73,26 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A JSON body, accepted with or without a `Content-Type` (the Go client sends none).
+/// A JSON body, accepted with or without a `Content-Type` (the Go client sends none), of at
+/// most `limits.json_body_kib` (413 beyond).
 pub struct LibraryJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for LibraryJson<T> {
-    type Rejection = LibraryError;
+    type Rejection = Response;
 
-    async fn from_request(req: Request, _state: &AppState) -> LibraryResult<Self> {
-        let body = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let limit = state.config.limits.json_body_bytes();
+        let body = crate::edge::limits::read_small_body(req.into_body(), limit)
             .await
-            .map_err(|_| DomainError::invalid("request body unreadable or larger than 1 MiB"))?;
+            .map_err(|e| envelope(e.status(), &e.to_string()))?;
         let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
             &body
         };
-        serde_json::from_slice(body)
-            .map(LibraryJson)
-            .map_err(|e| LibraryError(DomainError::invalid(format!("malformed JSON body: {e}"))))
+        serde_json::from_slice(body).map(LibraryJson).map_err(|e| {
+            LibraryError(DomainError::invalid(format!("malformed JSON body: {e}"))).into_response()
+        })
     }
 }
 

@@ -117,8 +117,14 @@ pub async fn download(
     Path(reference): Path<String>,
     Query(query): Query<ArchQuery>,
     method: Method,
+    client: crate::edge::proxy::ClientAddress,
     headers: HeaderMap,
 ) -> LibraryResult<Response> {
+    if method == Method::GET {
+        if let Err(refusal) = state.edge.requests.check_pull(&actor, client).await {
+            return Ok(refusal.library_response());
+        }
+    }
     let reference = ImageRef::parse(&reference)?;
     let arch = query.arch.as_deref();
     let mode = state.config.library.download_mode;

@@ -97,9 +97,13 @@ fn unauthorized(state: &AppState, scope: Option<&str>) -> Response {
 /// `GET /v2/token?service=&scope=…`: a registry token for the scopes the policy allows.
 pub async fn token(
     State(state): State<AppState>,
+    client: crate::edge::proxy::ClientAddress,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Err(refusal) = state.edge.requests.check_token_request(client).await {
+        return refusal.oci_response();
+    }
     let actor = match credentials(&state, &headers).await {
         Ok((actor, _)) => actor,
         Err(DomainError::Unauthenticated) => return unauthorized(&state, None),

@@ -32,9 +32,15 @@ pub async fn get(
     State(state): State<AppState>,
     Path((e, c, n, digest)): Path<(String, String, String, String)>,
     method: Method,
+    client: crate::edge::proxy::ClientAddress,
     headers: HeaderMap,
 ) -> OciResult<Response> {
     let access = authorize(&state, &headers, (&e, &c, &n), "pull").await?;
+    if method == Method::GET {
+        if let Err(refusal) = state.edge.requests.check_pull(&access.actor, client).await {
+            return Ok(refusal.oci_response());
+        }
+    }
     let sha = parse_digest(&digest).map_err(|e| access.fail(e))?;
     let registry = &state.registry;
     let mut response = if method == Method::HEAD {

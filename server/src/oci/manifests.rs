@@ -4,9 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use silo_domain::services::oci::{
-    parse_digest, ManifestRules, OciCode, Reference, MAX_MANIFEST_SIZE, OCI_INDEX,
-};
+use silo_domain::services::oci::{parse_digest, ManifestRules, OciCode, Reference, OCI_INDEX};
 
 use super::auth::{authorize, caller};
 use super::error::OciResult;
@@ -25,9 +23,15 @@ pub async fn get(
     State(state): State<AppState>,
     Path((e, c, n, reference)): Path<RepoRef>,
     method: Method,
+    client: crate::edge::proxy::ClientAddress,
     headers: HeaderMap,
 ) -> OciResult<Response> {
     let access = authorize(&state, &headers, (&e, &c, &n), "pull").await?;
+    if method == Method::GET {
+        if let Err(refusal) = state.edge.requests.check_pull(&access.actor, client).await {
+            return Ok(refusal.oci_response());
+        }
+    }
     let reference = Reference::parse(&reference).map_err(|e| access.fail(e))?;
     let manifest = state
         .registry
@@ -62,13 +66,20 @@ pub async fn put(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_string())
         .filter(|v| !v.is_empty());
-    let bytes = axum::body::to_bytes(body, MAX_MANIFEST_SIZE)
-        .await
-        .map_err(|_| {
-            access.fail(OciCode::SizeInvalid.err(format!(
-                "manifest unreadable or larger than {MAX_MANIFEST_SIZE} bytes"
-            )))
-        })?;
+    let limit = state.config.limits.oci_manifest_bytes();
+    let bytes = match crate::edge::limits::read_small_body(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(err @ crate::edge::limits::BodyError::TooLarge { .. }) => {
+            // The distribution spec: a registry refusing a manifest for its size answers 413.
+            let body = serde_json::json!({"errors": [{
+                "code": OciCode::ManifestInvalid.as_str(),
+                "message": format!("manifest {err}"),
+                "detail": null,
+            }]});
+            return Ok((StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response());
+        }
+        Err(err) => return Err(access.fail(OciCode::ManifestInvalid.err(err.to_string()))),
+    };
     let rules = ManifestRules {
         allowed_media_types: state.config.oci.allowed_media_types.clone(),
     };

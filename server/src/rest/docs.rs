@@ -5,6 +5,10 @@ use axum::response::{IntoResponse, Response};
 
 const PAGE: &str = include_str!("docs.html");
 
+/// The page's policy: its own inline script and style (by hash) and requests to this origin.
+static POLICY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::edge::security_headers::html_policy(PAGE, None));
+
 pub async fn openapi_json() -> Response {
     (
         [(
@@ -25,10 +29,9 @@ pub async fn page() -> Response {
             ),
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-                     connect-src 'self'",
-                ),
+                HeaderValue::from_str(&POLICY).unwrap_or(HeaderValue::from_static(
+                    crate::edge::security_headers::API_POLICY,
+                )),
             ),
         ],
         PAGE,

@@ -14,8 +14,6 @@ use super::error::{SregistryError, SregistryResult};
 use super::{parse_collection, spelling, LegacyRef};
 use crate::state::AppState;
 
-/// Largest JSON body of the first push step.
-const MAX_JSON: usize = 64 * 1024;
 /// Largest text field of the upload form.
 const MAX_FIELD: usize = 4096;
 
@@ -62,9 +60,14 @@ pub async fn start_push(
     headers: HeaderMap,
     body: Body,
 ) -> SregistryResult<Response> {
-    let body = axum::body::to_bytes(body, MAX_JSON)
-        .await
-        .map_err(|_| DomainError::invalid("request body unreadable or too large"))?;
+    let limit = state.config.limits.json_body_bytes();
+    let body = match crate::edge::limits::read_small_body(body, limit).await {
+        Ok(body) => body,
+        Err(err) => {
+            let detail = serde_json::json!({"detail": err.to_string()});
+            return Ok((err.status(), axum::Json(detail)).into_response());
+        }
+    };
     let request: PushRequest = serde_json::from_slice(&body)
         .map_err(|e| DomainError::invalid(format!("malformed JSON body: {e}")))?;
     let tag = request.tag.unwrap_or_else(|| "latest".into());
