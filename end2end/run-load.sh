@@ -79,6 +79,10 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- silo
 export SILO_DATA_DIR=$tmp/data SILO_LISTEN=127.0.0.1:$port SILO_PUBLIC_URL=$base_url SILO_SPA_DIR=$spa_dir
+# Every client of this test comes from 127.0.0.1, one address: the per-address limits on
+# anonymous pulls and token requests ([limits], tested in server/tests/edge_limits.rs) would
+# refuse them after the first minute's quota, so they are off here.
+export SILO_LIMITS__ANONYMOUS_PULLS_PER_MINUTE=0 SILO_LIMITS__TOKEN_REQUESTS_PER_MINUTE=0
 mkdir -p "$SILO_DATA_DIR"
 "$silo" migrate >/dev/null 2>&1 || "$silo" migrate
 db=SQLite

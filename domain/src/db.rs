@@ -1,14 +1,40 @@
 //! Opening the database and bringing its schema up to date.
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
 use crate::migration::Migrator;
 
+/// The advisory lock id that serialises schema migrations ("silo" + 0).
+pub const MIGRATION_LOCK: i64 = 0x5349_4c4f_0000_0000;
+
 /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs pending migrations.
+///
+/// On PostgreSQL several replicas may start at once (a rolling upgrade, or a fresh
+/// deployment): each waits for a transaction-scoped advisory lock before migrating, so one
+/// applies the pending migrations and the others then find none left.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let db = connect(url).await?;
-    Migrator::up(&db, None).await?;
+    if db.get_database_backend() != DbBackend::Postgres {
+        Migrator::up(&db, None).await?;
+        return Ok(db);
+    }
+    // The lock lives in a transaction kept open on one pooled connection while the
+    // migrations run on others; ending it (or the process dying) releases the lock.
+    let guard = db.begin().await?;
+    guard
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [MIGRATION_LOCK.into()],
+        ))
+        .await?;
+    let migrated = Migrator::up(&db, None).await;
+    guard.commit().await?;
+    migrated?;
     Ok(db)
 }
 
@@ -37,4 +63,27 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 /// How many of this build's migrations the database has not applied (0 when up to date).
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replicas of a new version starting together on one PostgreSQL database: every one
+    /// comes up, the schema is migrated once, and nothing is left pending. (SQLite serves
+    /// one process, so there is nothing to race.)
+    #[tokio::test]
+    async fn replicas_starting_at_once_all_migrate_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = crate::testing::empty_database_url(true, dir.path()).await else {
+            eprintln!("skipped: needs PostgreSQL ({})", crate::testing::POSTGRES_ENV);
+            return;
+        };
+        let starts = (0..4).map(|_| connect_and_migrate(&url));
+        let replicas = futures::future::join_all(starts).await;
+        for replica in replicas {
+            let db = replica.expect("every replica starts");
+            assert_eq!(pending_migrations(&db).await.unwrap(), 0);
+        }
+    }
 }

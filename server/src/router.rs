@@ -7,7 +7,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::state::AppState;

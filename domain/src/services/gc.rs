@@ -13,6 +13,7 @@ use super::blobs::{unreferenced_sql, NEVER_COLLECTED};
 use super::{now, Registry};
 use crate::entities::{blob, oci_upload, upload_part, upload_session};
 use crate::error::Result;
+use crate::store::UploadId;
 
 /// How garbage collection runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,8 +132,9 @@ impl Registry {
                 .all(&self.db)
                 .await?;
             if !dry_run {
-                if session.kind == "multipart" {
-                    self.store.abort_multipart(&session.id).await?;
+                // An id the store could not have issued has nothing in the store.
+                if let (true, Ok(id)) = (session.kind == "multipart", UploadId::parse(&session.id)) {
+                    self.store.abort_multipart(&id).await?;
                 }
                 self.forget_session(&session.id).await?;
             }
@@ -148,7 +150,9 @@ impl Registry {
             .await?;
         for session in oci {
             if !dry_run {
-                self.store.abort_multipart(&session.id).await?;
+                if let Ok(id) = UploadId::parse(&session.id) {
+                    self.store.abort_multipart(&id).await?;
+                }
                 oci_upload::Entity::delete_by_id(session.id.clone())
                     .exec(&self.db)
                     .await?;

@@ -8,10 +8,10 @@
 //! docs/OPERATIONS.md).
 use std::collections::BTreeMap;
 
-use super::uploads::{check_upload_id, UploadState};
+use super::uploads::UploadState;
 use super::S3BlobStore;
 use crate::names::Sha256Hex;
-use crate::store::{ListedBlob, StoreError, Temporary};
+use crate::store::{ListedBlob, StoreError, Temporary, UploadId};
 
 impl S3BlobStore {
     pub(super) async fn listed_blobs(&self) -> Result<Vec<ListedBlob>, StoreError> {
@@ -77,17 +77,17 @@ impl S3BlobStore {
             return Err(StoreError::NotFound);
         };
         if let Some(put) = group.strip_prefix("put-") {
-            check_upload_id(put)?;
+            UploadId::parse(put)?;
             let key = format!("{}uploads/{group}/data", self.prefix);
             return self.client.delete(&key).await;
         }
-        check_upload_id(group)?;
-        if let Ok(UploadState::Parts { upload }) = self.load_state(group).await {
+        let group = UploadId::parse(group)?;
+        if let Ok(UploadState::Parts { upload }) = self.load_state(&group).await {
             let _ = self
                 .client
-                .abort_multipart(&self.upload_key(group, "assembled"), &upload)
+                .abort_multipart(&self.upload_key(&group, "assembled"), &upload)
                 .await;
         }
-        self.delete_upload_objects(group).await
+        self.delete_upload_objects(&group).await
     }
 }
