@@ -76,7 +76,10 @@ mod tests {
     async fn replicas_starting_at_once_all_migrate_cleanly() {
         let dir = tempfile::tempdir().unwrap();
         let Some(url) = crate::testing::empty_database_url(true, dir.path()).await else {
-            eprintln!("skipped: needs PostgreSQL ({})", crate::testing::POSTGRES_ENV);
+            eprintln!(
+                "skipped: needs PostgreSQL ({})",
+                crate::testing::POSTGRES_ENV
+            );
             return;
         };
         let starts = (0..4).map(|_| connect_and_migrate(&url));

@@ -25,7 +25,10 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::auth::oauth::routes::routes(&state))
         .merge(crate::auth::ldap_login::routes())
         .merge(crate::share::routes())
-        .route("/rpc/{*fn_name}", post(server_function))
+        .route(
+            "/rpc/{*fn_name}",
+            post(server_function).layer(axum::middleware::map_response(edge::envelopes::server_fn)),
+        )
         .route("/healthz", get(health))
         .merge(crate::observability::routes())
         .fallback(spa::serve)

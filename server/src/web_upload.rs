@@ -25,6 +25,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/web/upload", post(upload))
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::map_response(
+            crate::edge::envelopes::library,
+        ))
 }
 
 #[derive(Deserialize)]

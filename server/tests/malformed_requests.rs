@@ -280,6 +280,11 @@ async fn sregistry_and_shub_refuse_malformed_requests() {
             ("GET", format!("/alice/api/container/{bad}")),
             ("GET", format!("/api/collection/{bad}/x/y")),
         ] {
+            // An entity prefix with slashes is not that route at all: the web interface's
+            // fallback serves such paths.
+            if bad.contains('/') && uri.starts_with(&format!("/{bad}/api")) {
+                continue;
+            }
             let r = send(h, method, &uri, t, &[], vec![]).await;
             assert_refused(&r, sreg, &format!("{method} {uri}"));
         }

@@ -114,7 +114,11 @@ async fn push_pull_search_delete() {
     .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(h.get(uri, None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(h.blob_count(), 1, "bytes are deleted by garbage collection only");
+    assert_eq!(
+        h.blob_count(),
+        1,
+        "bytes are deleted by garbage collection only"
+    );
     let gc = silo_domain::services::GcOptions {
         grace: std::time::Duration::ZERO,
         ..Default::default()

@@ -133,7 +133,8 @@ impl Registry {
                 .await?;
             if !dry_run {
                 // An id the store could not have issued has nothing in the store.
-                if let (true, Ok(id)) = (session.kind == "multipart", UploadId::parse(&session.id)) {
+                if let (true, Ok(id)) = (session.kind == "multipart", UploadId::parse(&session.id))
+                {
                     self.store.abort_multipart(&id).await?;
                 }
                 self.forget_session(&session.id).await?;

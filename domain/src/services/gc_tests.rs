@@ -241,7 +241,10 @@ async fn strays_and_temporaries(on_s3: bool) {
     assert_eq!(report.unrecorded, vec![sha_of(&stray).to_string()]);
     assert_eq!(report.problems_remaining(), 0, "a stray is not a problem");
     // Abandoned upload temporaries, and one of a live upload session.
-    store.begin_multipart(&upload_id("abcdef01"), 0).await.unwrap();
+    store
+        .begin_multipart(&upload_id("abcdef01"), 0)
+        .await
+        .unwrap();
     let one = w.container("one").await;
     let live = w.push_session(one).await;
     let mut abandoned = options(0, false);
@@ -267,11 +270,17 @@ async fn strays_and_temporaries(on_s3: bool) {
     assert_eq!(temporaries.len(), 1, "{temporaries:?}");
     assert!(temporaries[0].contains("abcdef01"), "{temporaries:?}");
     assert!(
-        store.append_part(&upload_id("abcdef01"), 0, body(b"x")).await.is_err(),
+        store
+            .append_part(&upload_id("abcdef01"), 0, body(b"x"))
+            .await
+            .is_err(),
         "the abandoned upload is gone"
     );
     assert!(
-        store.append_part(&upload_id(&live), 0, body(b"x")).await.is_ok(),
+        store
+            .append_part(&upload_id(&live), 0, body(b"x"))
+            .await
+            .is_ok(),
         "the live session's upload is kept"
     );
     tokio::time::sleep(Duration::from_millis(20)).await;

@@ -18,10 +18,10 @@ mod capability;
 mod catalog;
 mod events;
 mod events_relay;
-mod gauges;
 mod fsck;
 #[cfg(test)]
 mod fsck_tests;
+mod gauges;
 mod gc;
 #[cfg(test)]
 mod gc_tests;
@@ -72,8 +72,8 @@ pub use catalog::{
     RecentPush, RECENT_PUSHES,
 };
 pub use events::{ChangeKind, RegistryEvent, EVENT_BUFFER, EVENT_CHANNEL};
-pub use gauges::{StoreTotals, UploadGauge};
 pub use fsck::{FsckIssue, FsckOptions, FsckProblem, FsckReport};
+pub use gauges::{StoreTotals, UploadGauge};
 pub use gc::{GcItem, GcKind, GcOptions, GcReport};
 pub use identities::{ExternalProfile, ACCOUNT_DISABLED, REGISTRATION_REFUSED};
 pub use images::ImageView;

@@ -1,6 +1,7 @@
 //! The edge of the server, between the network and the protocol adapters: TLS, the accept
 //! loop and its timeouts, the client address behind trusted proxies, security headers,
 //! request body limits and request rate limits. Operators' view: `docs/OPERATIONS.md`.
+pub mod envelopes;
 pub mod limits;
 pub mod proxy;
 pub mod rate_limits;

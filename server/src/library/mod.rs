@@ -84,4 +84,7 @@ pub fn routes() -> Router<AppState> {
             put(multipart::abort),
         )
         .merge(uploads)
+        .layer(axum::middleware::map_response(
+            crate::edge::envelopes::library,
+        ))
 }

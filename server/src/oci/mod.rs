@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
             get(manifests::referrers),
         )
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::map_response(crate::edge::envelopes::oci))
         .layer(SetResponseHeaderLayer::if_not_present(
             http::HeaderName::from_static("docker-distribution-api-version"),
             http::HeaderValue::from_static("registry/2.0"),

@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
     router
         .route("/api/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::page))
+        .layer(axum::middleware::map_response(crate::edge::envelopes::rest))
 }
 
 /// The OpenAPI document of the REST API.

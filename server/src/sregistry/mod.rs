@@ -61,6 +61,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/collection/{*name}", get(search::collection))
         .route("/api/registry/identity", get(search::identity))
         .merge(upload)
+        .layer(axum::middleware::map_response(
+            crate::edge::envelopes::sregistry,
+        ))
 }
 
 #[cfg(test)]
