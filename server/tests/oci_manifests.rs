@@ -343,7 +343,8 @@ async fn indexes_oversized_manifests_and_malformed_chunks() {
         huge,
     )
     .await;
-    assert_oci_error(&r, StatusCode::BAD_REQUEST, "SIZE_INVALID");
+    // Larger than limits.oci_manifest_kib (default and maximum 4 MiB): refused by its size.
+    assert_oci_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "MANIFEST_INVALID");
 
     let start = req(
         &h,

@@ -83,6 +83,9 @@ pub fn all_tables() -> Vec<Box<dyn Table>> {
         table::<collection_role::Entity>(true),
         table::<share_link::Entity>(true),
         table::<oci_blob::Entity>(true),
+        // Leases of stored blobs: rows whose bytes a backup does not copy (unreferenced
+        // blobs) are dropped by the restored registry's garbage collection.
+        table::<blob::Entity>(true),
         table::<oci_manifest::Entity>(true),
         table::<oci_tag::Entity>(true),
         table::<upload_session::Entity>(false),
@@ -90,6 +93,7 @@ pub fn all_tables() -> Vec<Box<dyn Table>> {
         table::<oci_upload::Entity>(false),
         table::<login_flow::Entity>(false),
         table::<login_failure::Entity>(false),
+        table::<request_count::Entity>(false),
     ]
 }
 

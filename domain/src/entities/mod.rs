@@ -17,6 +17,7 @@ pub mod oci_manifest;
 pub mod oci_tag;
 pub mod oci_upload;
 pub mod pgp_key;
+pub mod request_count;
 pub mod session;
 pub mod setting;
 pub mod share_link;
