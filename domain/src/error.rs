@@ -38,8 +38,29 @@ impl From<sea_orm::DbErr> for DomainError {
                 "it already exists (created by a concurrent request)".into(),
             );
         }
+        if let Some(message) = data_exception(&err) {
+            tracing::debug!(error = %err, "the database refused a value of the request");
+            return DomainError::InvalidInput(format!(
+                "the request holds a value the database cannot store ({message})"
+            ));
+        }
         DomainError::Database(err)
     }
+}
+
+/// The message of a PostgreSQL data exception (SQLSTATE class 22: a NUL character in text,
+/// a number out of range, a string too long), which only a request's own values cause.
+fn data_exception(err: &sea_orm::DbErr) -> Option<String> {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let sea_orm::SqlxError::Database(db) = e.as_ref() else {
+        return None;
+    };
+    let code = db.code()?;
+    code.starts_with("22").then(|| db.message().to_string())
 }
 
 /// True when a unique index refused the statement.
