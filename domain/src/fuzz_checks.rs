@@ -13,8 +13,11 @@ use crate::services::{BrandingOverride, RegistrationSettings};
 use crate::sif;
 use crate::store::UploadId;
 
+/// A fuzz target's check: runs the parser on the input and asserts its properties.
+pub type FuzzCheck = fn(&[u8]);
+
 /// Every target, by name, as the corpus directories are named.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, FuzzCheck)] = &[
     ("sif", sif_image),
     ("names", image_names),
     ("digests", digests),
