@@ -51,7 +51,7 @@ var mix = []struct {
 	{"page", 28},
 }
 
-var searchWords = []string{"genomics", "climate", "physics", "imaging", "tool", "ml", "astro", "bio", "load", "stats"}
+var searchWords = []string{"genomics", "climate", "physics", "imaging", "tool", "learning", "astro", "bio", "load", "stats"}
 
 type stats struct {
 	mu       sync.Mutex

@@ -105,10 +105,18 @@ async fn malformed_json_and_invalid_names_are_400() {
     h.get("/v1/images/a/b/c/d/e:v1", None)
         .await
         .assert_error(StatusCode::BAD_REQUEST);
-    let dup = h
+    // Creating what exists, as its owner, returns it: concurrent first pushes race to create.
+    let first = h.get("/v1/entities/alice", Some(&token)).await;
+    let again = h
         .post_json("/v1/entities", Some(&token), json!({"name": "alice"}))
         .await;
-    dup.assert_error(StatusCode::CONFLICT);
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.data()["id"], first.data()["id"]);
+    // Someone else's entity is still refused.
+    let bob = h.user("bob", false).await;
+    h.post_json("/v1/entities", Some(&bob), json!({"name": "alice"}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -418,4 +426,39 @@ async fn private_collections_are_invisible_to_others_on_every_call() {
     )
     .await
     .assert_error(StatusCode::NOT_FOUND);
+}
+
+/// Apptainer's client creates a missing container after looking it up: concurrent first
+/// pushes into one new container all get the same container, none a 409.
+#[tokio::test]
+async fn concurrent_creates_of_one_container_all_get_it() {
+    let h = Harness::new().await;
+    let token = h.user("alice", false).await;
+    h.container(&token, "alice/tools/first", false).await;
+    let collection = h
+        .get("/v1/collections/alice/tools", Some(&token))
+        .await
+        .data()["id"]
+        .clone();
+    let creates = (0..8).map(|_| {
+        h.post_json(
+            "/v1/containers",
+            Some(&token),
+            json!({"collection": collection, "name": "bwa"}),
+        )
+    });
+    let replies = futures::future::join_all(creates).await;
+    let ids: std::collections::HashSet<String> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            r.data()["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
 }

@@ -25,6 +25,7 @@ mod gauges;
 mod gc;
 #[cfg(test)]
 mod gc_tests;
+mod get_or_create;
 mod identities;
 mod images;
 mod jobs;

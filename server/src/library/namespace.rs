@@ -36,7 +36,7 @@ pub async fn create_entity(
         description: body.description,
         default_private: body.default_private,
     };
-    let entity = state.registry.create_entity(&actor, new).await?;
+    let entity = state.registry.get_or_create_entity(&actor, new).await?;
     Ok(data(wire::Entity::from_model(&entity, Vec::new())))
 }
 
@@ -65,7 +65,7 @@ pub async fn create_collection(
         description: body.description,
         private: body.private,
     };
-    let (entity, collection) = state.registry.create_collection(&actor, new).await?;
+    let (entity, collection) = state.registry.get_or_create_collection(&actor, new).await?;
     Ok(data(wire::Collection::from_model(
         &entity,
         &collection,
@@ -97,6 +97,6 @@ pub async fn create_container(
         name: body.name,
         description: body.description,
     };
-    let view = state.registry.create_container(&actor, new).await?;
+    let view = state.registry.get_or_create_container(&actor, new).await?;
     Ok(data(wire::Container::from_view(&view, &[], &[], 0)))
 }
