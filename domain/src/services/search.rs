@@ -3,9 +3,10 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func},
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::HashMap;
 
-use super::{ContainerView, ImageView, Registry};
-use crate::entities::{collection, container, entity, image, image_metadata, tag};
+use super::{ContainerView, ImageView, Registry, SifMetadata};
+use crate::entities::{collection, container, entity, image, image_metadata, star, tag};
 use crate::error::Result;
 use crate::policy::Actor;
 
@@ -18,6 +19,12 @@ pub struct SearchHits {
     pub collections: Vec<(entity::Model, collection::Model)>,
     pub containers: Vec<ContainerView>,
     pub images: Vec<ImageView>,
+    /// Images and tags of each container hit, by container id.
+    pub contents: HashMap<i64, (Vec<image::Model>, Vec<tag::Model>)>,
+    /// Star counts of the container hits, by container id (absent: none).
+    pub stars: HashMap<i64, u64>,
+    /// The SIF metadata of the image hits that have it, by image id.
+    pub metadata: HashMap<i64, SifMetadata>,
 }
 
 impl Registry {
@@ -90,14 +97,79 @@ impl Registry {
             .limit(SEARCH_LIMIT * 4)
             .all(&self.db)
             .await?;
+        // Everything about the hits in a fixed number of queries, whatever their number
+        // (searches run under load; one query per hit made them crawl).
+        let collection_ids: Vec<i64> = containers.iter().map(|c| c.collection_id).collect();
+        let collections: HashMap<i64, collection::Model> = collection::Entity::find()
+            .filter(collection::Column::Id.is_in(collection_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let entity_ids: Vec<i64> = collections.values().map(|c| c.entity_id).collect();
+        let entities: HashMap<i64, entity::Model> = entity::Entity::find()
+            .filter(entity::Column::Id.is_in(entity_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
         for found in containers {
-            let Ok(view) = self.container_by_id(actor, found.id).await else {
-                continue;
-            };
             if hits.containers.len() >= SEARCH_LIMIT as usize {
                 break;
             }
-            let (images, tags) = self.container_contents(&view).await?;
+            let Some(collection) = collections.get(&found.collection_id) else {
+                continue;
+            };
+            let Some(entity) = entities.get(&collection.entity_id) else {
+                continue;
+            };
+            if actor.can_read_container(entity, collection, found.id) {
+                hits.containers.push(ContainerView {
+                    entity: entity.clone(),
+                    collection: collection.clone(),
+                    container: found,
+                });
+            }
+        }
+        let ids: Vec<i64> = hits.containers.iter().map(|v| v.container.id).collect();
+        let mut contents: HashMap<i64, (Vec<image::Model>, Vec<tag::Model>)> = HashMap::new();
+        for img in image::Entity::find()
+            .filter(image::Column::ContainerId.is_in(ids.clone()))
+            .order_by_desc(image::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+        {
+            contents.entry(img.container_id).or_default().0.push(img);
+        }
+        for t in tag::Entity::find()
+            .filter(tag::Column::ContainerId.is_in(ids.clone()))
+            .order_by_asc(tag::Column::Arch)
+            .order_by_asc(tag::Column::Name)
+            .all(&self.db)
+            .await?
+        {
+            contents.entry(t.container_id).or_default().1.push(t);
+        }
+        let starred: Vec<(i64, i64)> = star::Entity::find()
+            .select_only()
+            .column(star::Column::ContainerId)
+            .column_as(star::Column::ContainerId.count(), "stars")
+            .filter(star::Column::ContainerId.is_in(ids))
+            .group_by(star::Column::ContainerId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        hits.stars = starred
+            .into_iter()
+            .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+            .collect();
+        for view in &hits.containers {
+            let (images, tags) = contents
+                .get(&view.container.id)
+                .cloned()
+                .unwrap_or_default();
             for img in images.into_iter().filter(|i| i.uploaded) {
                 if arch
                     .is_some_and(|a| !a.is_empty() && img.arch.as_deref().is_some_and(|ia| ia != a))
@@ -118,8 +190,16 @@ impl Registry {
                     tags: img_tags,
                 });
             }
-            hits.containers.push(view);
         }
+        let image_ids: Vec<i64> = hits.images.iter().map(|v| v.image.id).collect();
+        hits.metadata = image_metadata::Entity::find()
+            .filter(image_metadata::Column::ImageId.is_in(image_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.image_id, SifMetadata::from(m)))
+            .collect();
+        hits.contents = contents;
         Ok(hits)
     }
 }

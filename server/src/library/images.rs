@@ -145,16 +145,24 @@ pub async fn search(
         .registry
         .search(&actor, &query.value, query.arch.as_deref(), query.signed)
         .await?;
-    let mut images = Vec::with_capacity(hits.images.len());
-    for view in &hits.images {
-        images.push(image_json(&state.registry, view).await?);
-    }
-    let mut containers = Vec::with_capacity(hits.containers.len());
-    for view in &hits.containers {
-        let (imgs, tags) = state.registry.container_contents(view).await?;
-        let stars = state.registry.container_stars(view.container.id).await?;
-        containers.push(wire::Container::from_view(view, &imgs, &tags, stars));
-    }
+    let stars = |id: i64| hits.stars.get(&id).copied().unwrap_or(0);
+    let images: Vec<wire::Image> = hits
+        .images
+        .iter()
+        .map(|view| {
+            let metadata = hits.metadata.get(&view.image.id);
+            wire::Image::from_view(view, stars(view.owner.container.id), metadata)
+        })
+        .collect();
+    let containers: Vec<wire::Container> = hits
+        .containers
+        .iter()
+        .map(|view| {
+            let id = view.container.id;
+            let (images, tags) = hits.contents.get(&id).cloned().unwrap_or_default();
+            wire::Container::from_view(view, &images, &tags, stars(id))
+        })
+        .collect();
     Ok(data(wire::SearchResults {
         entity: hits
             .entities
