@@ -100,7 +100,7 @@ g() { # g HOME ARGS...: gpg in HOME, non-interactive
 
 # ---------------------------------------------------------------- Silo
 silo_env=(SILO_DATA_DIR="$tmp/data" SILO_LISTEN="127.0.0.1:$port" SILO_PUBLIC_URL="$base_url"
-	SILO_LOG="info,tower_http=debug")
+	SILO_LOG=info)
 mkdir -p "$tmp/data"
 env "${silo_env[@]}" "$silo" serve >"$tmp/silo.log" 2>&1 &
 silo_pid=$!

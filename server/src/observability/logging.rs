@@ -14,7 +14,11 @@ fn filter(settings: &LogSettings) -> EnvFilter {
 /// the request's span (`request{id=… method=… target=…}`; in JSON, a `span` object with
 /// `id`, and `spans`), so lines of one request can be found by its ID.
 pub fn init(settings: &LogSettings) {
-    let builder = tracing_subscriber::fmt().with_env_filter(filter(settings));
+    // Colours only on a terminal: files, pipes and journald get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(settings))
+        .with_ansi(ansi);
     let installed = match settings.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder
