@@ -63,6 +63,16 @@ fn data_exception(err: &sea_orm::DbErr) -> Option<String> {
     code.starts_with("22").then(|| db.message().to_string())
 }
 
+/// What the store's "no such blob" becomes (`From<StoreError>`).
+const MISSING_BLOB: &str = "blob";
+
+impl DomainError {
+    /// True for the store's "no such blob": bytes that may have been collected meanwhile.
+    pub fn is_missing_blob(&self) -> bool {
+        matches!(self, DomainError::NotFound(what) if what == MISSING_BLOB)
+    }
+}
+
 /// True when a unique index refused the statement.
 pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(
@@ -74,7 +84,7 @@ pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
 impl From<StoreError> for DomainError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound => DomainError::NotFound("blob".into()),
+            StoreError::NotFound => DomainError::NotFound(MISSING_BLOB.into()),
             StoreError::DigestMismatch { expected, actual } => {
                 DomainError::DigestMismatch { expected, actual }
             }

@@ -164,9 +164,12 @@ impl Registry {
         crate::fault::point("db-commit");
         self.lease_blob(&blob.sha256, blob.size).await?;
         if let Err(e) = self.after_upload_inspect(image_id, blob).await {
-            // Refused bytes are discarded; other failures may mean they were collected.
+            // Refused bytes are discarded; other failures may mean they were collected. Bytes
+            // that vanished while being read were collected, even if a concurrent push of the
+            // same content has stored them again since: this push retries.
             let refused = matches!(e, DomainError::InvalidInput(_));
-            if !refused && self.store.size(&blob.sha256).await?.is_none() {
+            let collected = e.is_missing_blob() || self.store.size(&blob.sha256).await?.is_none();
+            if !refused && collected {
                 return Err(super::blobs::blob_removed(&blob.sha256));
             }
             return Err(e);
