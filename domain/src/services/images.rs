@@ -9,6 +9,7 @@ use crate::entities::{container, image, image_metadata, star, tag};
 use crate::error::{is_unique_violation, DomainError, Result};
 use crate::names::{validate_arch, validate_tag, ImageRef, Sha256Hex, Version, DEFAULT_ARCH};
 use crate::policy::Actor;
+use std::collections::HashMap;
 
 /// An image with the container it belongs to and the tags pointing at it.
 #[derive(Clone, Debug)]
@@ -139,18 +140,43 @@ impl Registry {
         &self,
         view: &ContainerView,
     ) -> Result<(Vec<image::Model>, Vec<tag::Model>)> {
-        let images = image::Entity::find()
-            .filter(image::Column::ContainerId.eq(view.container.id))
+        let id = view.container.id;
+        Ok(self
+            .contents_of_containers(vec![id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default())
+    }
+
+    /// The images (newest first) and tags (by arch and name) of several containers, by
+    /// container id, in two queries; containers without any are absent.
+    pub(crate) async fn contents_of_containers(
+        &self,
+        container_ids: Vec<i64>,
+    ) -> Result<HashMap<i64, (Vec<image::Model>, Vec<tag::Model>)>> {
+        let mut contents: HashMap<i64, (Vec<image::Model>, Vec<tag::Model>)> = HashMap::new();
+        for image in image::Entity::find()
+            .filter(image::Column::ContainerId.is_in(container_ids.clone()))
             .order_by_desc(image::Column::CreatedAt)
             .all(&self.db)
-            .await?;
-        let tags = tag::Entity::find()
-            .filter(tag::Column::ContainerId.eq(view.container.id))
+            .await?
+        {
+            contents
+                .entry(image.container_id)
+                .or_default()
+                .0
+                .push(image);
+        }
+        for tag in tag::Entity::find()
+            .filter(tag::Column::ContainerId.is_in(container_ids))
             .order_by_asc(tag::Column::Arch)
             .order_by_asc(tag::Column::Name)
             .all(&self.db)
-            .await?;
-        Ok((images, tags))
+            .await?
+        {
+            contents.entry(tag.container_id).or_default().1.push(tag);
+        }
+        Ok(contents)
     }
 
     pub async fn container_stars(&self, container_id: i64) -> Result<u64> {

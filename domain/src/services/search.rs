@@ -6,7 +6,7 @@ use sea_orm::{
 use std::collections::HashMap;
 
 use super::{ContainerView, ImageView, Registry, SifMetadata};
-use crate::entities::{collection, container, entity, image, image_metadata, star, tag};
+use crate::entities::{collection, container, entity, image, image_metadata, tag};
 use crate::error::Result;
 use crate::policy::Actor;
 
@@ -134,43 +134,13 @@ impl Registry {
             }
         }
         let ids: Vec<i64> = hits.containers.iter().map(|v| v.container.id).collect();
-        let mut contents: HashMap<i64, (Vec<image::Model>, Vec<tag::Model>)> = HashMap::new();
-        for img in image::Entity::find()
-            .filter(image::Column::ContainerId.is_in(ids.clone()))
-            .order_by_desc(image::Column::CreatedAt)
-            .all(&self.db)
-            .await?
-        {
-            contents.entry(img.container_id).or_default().0.push(img);
-        }
-        for t in tag::Entity::find()
-            .filter(tag::Column::ContainerId.is_in(ids.clone()))
-            .order_by_asc(tag::Column::Arch)
-            .order_by_asc(tag::Column::Name)
-            .all(&self.db)
-            .await?
-        {
-            contents.entry(t.container_id).or_default().1.push(t);
-        }
-        let starred: Vec<(i64, i64)> = star::Entity::find()
-            .select_only()
-            .column(star::Column::ContainerId)
-            .column_as(star::Column::ContainerId.count(), "stars")
-            .filter(star::Column::ContainerId.is_in(ids))
-            .group_by(star::Column::ContainerId)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        hits.stars = starred
-            .into_iter()
-            .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-            .collect();
+        let contents = self.contents_of_containers(ids.clone()).await?;
+        hits.stars = self.star_counts_of_containers(ids).await?;
         for view in &hits.containers {
-            let (images, tags) = contents
-                .get(&view.container.id)
-                .cloned()
-                .unwrap_or_default();
-            for img in images.into_iter().filter(|i| i.uploaded) {
+            let Some((images, tags)) = contents.get(&view.container.id) else {
+                continue;
+            };
+            for img in images.iter().filter(|i| i.uploaded) {
                 if arch
                     .is_some_and(|a| !a.is_empty() && img.arch.as_deref().is_some_and(|ia| ia != a))
                 {
@@ -186,7 +156,7 @@ impl Registry {
                     .collect();
                 hits.images.push(ImageView {
                     owner: view.clone(),
-                    image: img,
+                    image: img.clone(),
                     tags: img_tags,
                 });
             }

@@ -161,11 +161,28 @@ impl Registry {
             .from(container::Entity)
             .and_where(Expr::col(container::Column::CollectionId).eq(collection_id))
             .to_owned();
+        self.star_counts_where(star::Column::ContainerId.in_subquery(of_collection))
+            .await
+    }
+
+    /// Star counts of these containers, by container id (absent: none).
+    pub(crate) async fn star_counts_of_containers(
+        &self,
+        container_ids: Vec<i64>,
+    ) -> Result<HashMap<i64, u64>> {
+        self.star_counts_where(star::Column::ContainerId.is_in(container_ids))
+            .await
+    }
+
+    async fn star_counts_where(
+        &self,
+        which: sea_orm::sea_query::SimpleExpr,
+    ) -> Result<HashMap<i64, u64>> {
         let rows: Vec<(Option<i64>, i64)> = star::Entity::find()
             .select_only()
             .column(star::Column::ContainerId)
             .column_as(Expr::col(star::Column::Id).count(), "stars")
-            .filter(star::Column::ContainerId.in_subquery(of_collection))
+            .filter(which)
             .group_by(star::Column::ContainerId)
             .into_tuple()
             .all(&self.db)

@@ -1,7 +1,7 @@
 //! Errors axum answers before a handler runs (a path segment that is not UTF-8, a method the
 //! route does not take, a server function that does not exist) are plain text or empty. Each
-//! protocol router passes its responses through [`library`], [`oci`], [`sregistry`],
-//! [`rest`] or [`server_fn`], which put such an error into that protocol's own envelope, so
+//! protocol router passes its responses through [`library`], [`oci`], [`sregistry`] or
+//! [`server_fn`], which put such an error into that protocol's own envelope, so
 //! a client always gets the error shape its protocol defines. Responses already in an
 //! envelope (JSON) pass untouched, and so do successful ones.
 use axum::body::to_bytes;
@@ -11,13 +11,9 @@ use http::{header, StatusCode};
 /// The longest plain-text error read to be wrapped (axum's messages are a line or two).
 const MAX_PLAIN_ERROR: usize = 16 * 1024;
 
-/// Library API, web upload, REST API: `{"error":{"code":<status>,"message":…}}`.
+/// Library API, web upload and REST API (which shares the library's envelope):
+/// `{"error":{"code":<status>,"message":…}}`.
 pub async fn library(response: Response) -> Response {
-    rewrap(response, crate::library::error::envelope).await
-}
-
-/// REST API: the same envelope as the library API's.
-pub async fn rest(response: Response) -> Response {
     rewrap(response, crate::library::error::envelope).await
 }
 
@@ -33,9 +29,7 @@ pub async fn oci(response: Response) -> Response {
             StatusCode::BAD_REQUEST if message.contains("URL") => "NAME_INVALID",
             _ => "UNSUPPORTED",
         };
-        let body =
-            serde_json::json!({"errors": [{"code": code, "message": message, "detail": null}]});
-        (status, axum::Json(body)).into_response()
+        crate::oci::error::body(status, code, message)
     })
     .await
 }

@@ -159,8 +159,11 @@ pub async fn search(
         .iter()
         .map(|view| {
             let id = view.container.id;
-            let (images, tags) = hits.contents.get(&id).cloned().unwrap_or_default();
-            wire::Container::from_view(view, &images, &tags, stars(id))
+            let (images, tags) = hits
+                .contents
+                .get(&id)
+                .map_or((&[][..], &[][..]), |(i, t)| (i.as_slice(), t.as_slice()));
+            wire::Container::from_view(view, images, tags, stars(id))
         })
         .collect();
     Ok(data(wire::SearchResults {

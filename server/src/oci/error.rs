@@ -26,7 +26,8 @@ impl From<DomainError> for OciError {
 
 pub type OciResult<T> = Result<T, OciError>;
 
-fn body(status: StatusCode, code: &str, message: &str) -> Response {
+/// The OCI error body with one error.
+pub(crate) fn body(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({"errors": [{"code": code, "message": message, "detail": null}]});
     (status, axum::Json(body)).into_response()
 }

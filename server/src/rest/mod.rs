@@ -82,7 +82,9 @@ pub fn routes() -> Router<AppState> {
     router
         .route("/api/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::page))
-        .layer(axum::middleware::map_response(crate::edge::envelopes::rest))
+        .layer(axum::middleware::map_response(
+            crate::edge::envelopes::library,
+        ))
 }
 
 /// The OpenAPI document of the REST API.

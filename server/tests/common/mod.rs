@@ -278,3 +278,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// One request with a method, an optional bearer token, raw headers and a body.
+pub async fn request(
+    h: &Harness,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        builder = builder.header("authorization", format!("Bearer {t}"));
+    }
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    h.send(builder.body(Body::from(body)).unwrap()).await
+}

@@ -3,8 +3,6 @@
 //! that requests get past "not found" into the parsers behind it.
 #![allow(dead_code)]
 use crate::common::{sha256_hex, Harness, Reply, PUBLIC_URL};
-use axum::body::Body;
-use axum::http::Request;
 use serde_json::Value;
 
 /// The error envelope of each surface.
@@ -184,23 +182,7 @@ pub async fn world() -> World {
 }
 
 /// One request with raw headers.
-pub async fn send(
-    h: &Harness,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Reply {
-    let mut builder = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        builder = builder.header("authorization", format!("Bearer {t}"));
-    }
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    h.send(builder.body(Body::from(body)).unwrap()).await
-}
+pub use crate::common::request as send;
 
 /// A well-formed digest of other bytes.
 pub fn wrong_digest() -> String {

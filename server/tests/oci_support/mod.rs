@@ -1,8 +1,7 @@
 //! Helpers for the OCI API tests: raw requests with headers, blob uploads, SIF artifacts.
 #![allow(dead_code)]
 use crate::common::{sha256_hex, Harness, Reply};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 pub const EMPTY: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
@@ -14,23 +13,7 @@ pub fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", sha256_hex(bytes))
 }
 
-pub async fn req(
-    h: &Harness,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Reply {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header("authorization", format!("Bearer {t}"));
-    }
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    h.send(b.body(Body::from(body)).unwrap()).await
-}
+pub use crate::common::request as req;
 
 /// Asserts an OCI error body with this status and code.
 pub fn assert_oci_error(r: &Reply, status: StatusCode, code: &str) {
