@@ -1,7 +1,9 @@
 //! What `silo serve` runs beside the HTTP server, safe with several replicas on one database:
 //!
 //! - the event relay (`Registry::start_event_relay`, PostgreSQL only), so `/api/events`
-//!   streams hear about changes made through every replica;
+//!   streams hear about changes made through every replica (and cached lookups are
+//!   forgotten when another replica or a `silo` command changes what they read);
+//! - on SQLite, the watch of the catalogue change counter (`Registry::start_lookup_watch`);
 //! - maintenance every `[maintenance] interval_seconds` (and once at start-up): expired upload
 //!   sessions and ended browser sessions are forgotten and, unless `gc = false`, garbage is
 //!   collected (`Registry::collect_garbage`), by one replica at a time
@@ -82,6 +84,7 @@ impl MaintenanceSettings {
 /// maintenance round before returning (as start-up always did).
 pub async fn start(registry: &Registry, config: &Config, stop: &CancellationToken) {
     registry.start_event_relay(stop.clone()).await;
+    registry.start_lookup_watch(stop.clone());
     let limits = config.web.session_limits();
     let gc = config
         .maintenance

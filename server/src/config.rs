@@ -40,6 +40,9 @@ pub struct Config {
     /// Keep uploads that are not SIF images instead of refusing them with 400 (for sites
     /// that push other blobs, for example through oras). Such uploads get no SIF metadata.
     pub accept_non_sif: bool,
+    /// Image lookups (`GET /v1/images/…`, shub manifests) kept in memory, about a kilobyte
+    /// each; 0 turns the cache off. Every change empties it (see docs/configuration.md).
+    pub lookup_cache_entries: usize,
     pub branding: Branding,
     pub storage: StorageSettings,
     pub library: LibrarySettings,
@@ -62,14 +65,28 @@ pub struct Config {
 }
 
 /// Where image bytes are kept (`[storage]`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     pub backend: StorageBackend,
     /// The filesystem store's directory; defaults to `<data_dir>/blobs`.
     pub path: Option<PathBuf>,
+    /// Filesystem store: fsync every blob (and its directory) before a push is acknowledged.
+    /// `false` trades durability across a power cut for the disk's page-cache speed.
+    pub fsync: bool,
     /// The S3-compatible store (`backend = "s3"`).
     pub s3: silo_domain::store::S3Settings,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            backend: StorageBackend::default(),
+            path: None,
+            fsync: true,
+            s3: silo_domain::store::S3Settings::default(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -184,6 +201,7 @@ impl Default for Config {
             spa_dir: None,
             secret_key_file: None,
             accept_non_sif: false,
+            lookup_cache_entries: silo_domain::services::LOOKUP_CACHE_ENTRIES,
             branding: Branding::default(),
             storage: StorageSettings::default(),
             library: LibrarySettings::default(),
@@ -440,6 +458,7 @@ impl std::fmt::Debug for Config {
             .field("spa_dir", &self.spa_dir)
             .field("secret_key_file", &self.secret_key_file)
             .field("accept_non_sif", &self.accept_non_sif)
+            .field("lookup_cache_entries", &self.lookup_cache_entries)
             .field("branding", &self.branding)
             .field("storage", &self.storage)
             .field("library", &self.library)

@@ -50,6 +50,7 @@ pub async fn open_registry(config: &config::Config) -> anyhow::Result<Registry> 
     let key = secret_key::load_or_create(&key_file)?;
     let registry = Registry::new(db, store)
         .with_accept_non_sif(config.accept_non_sif)
+        .with_lookup_cache(config.lookup_cache_entries)
         .with_secret_key(key);
     secret_key::check_shared(&registry, &key_file, &key).await?;
     Ok(registry)
@@ -62,7 +63,8 @@ pub async fn open_store(config: &config::Config) -> anyhow::Result<Arc<dyn BlobS
             let dir = config.blob_dir();
             let store = FsBlobStore::open(&dir)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot open blob store {}: {e}", dir.display()))?;
+                .map_err(|e| anyhow::anyhow!("cannot open blob store {}: {e}", dir.display()))?
+                .with_fsync(config.storage.fsync);
             Arc::new(store)
         }
         config::StorageBackend::S3 => {

@@ -40,6 +40,10 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             edge::proxy::resolve_client,
         ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            forget_cached_lookups_after_writes,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(
             state.clone(),
@@ -47,6 +51,26 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(state.observability.layer())
         .with_state(state)
+}
+
+/// After every request that may have written (any method but GET, HEAD and OPTIONS), and
+/// before its response leaves, the registry catches up with what it wrote: whoever learns
+/// of a change from a response finds it in the next lookup (`silo_domain` `lookup_cache.rs`).
+async fn forget_cached_lookups_after_writes(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let reads_only = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if !reads_only {
+        state.registry.catch_up_with_writes().await;
+    }
+    response
 }
 
 /// Runs a Leptos server function with the registry, branding and viewer in its context.

@@ -115,7 +115,11 @@ async fn find(
                 path: reference.path.clone(),
                 version: Version::Tag(reference.tag_or_default().to_string()),
             };
-            state.registry.image(actor, &image_ref, None).await
+            let details = state
+                .registry
+                .image_details(actor, &image_ref, None)
+                .await?;
+            Ok(details.view.clone())
         }
     }
 }

@@ -242,7 +242,8 @@ pub(crate) fn json_to_value(column_type: &ColumnType, json: &Json) -> Option<Val
     })
 }
 
-/// Names of the tables the database holds (without SeaORM's migration table).
+/// Names of the tables the database holds (without SeaORM's migration table and SQLite's
+/// `catalogue_version`, a change counter of the lookup cache that holds no data).
 pub async fn schema_tables(db: &impl ConnectionTrait) -> Result<Vec<String>> {
     let sql = match db.get_database_backend() {
         DbBackend::Postgres => {
@@ -261,7 +262,7 @@ pub async fn schema_tables(db: &impl ConnectionTrait) -> Result<Vec<String>> {
         .iter()
         .map(|row| row.try_get::<String>("", "name"))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    names.retain(|name| name != "seaql_migrations");
+    names.retain(|name| name != "seaql_migrations" && name != "catalogue_version");
     names.sort();
     Ok(names)
 }

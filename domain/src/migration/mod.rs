@@ -14,6 +14,7 @@ mod m20261127_000001_access;
 mod m20261205_000001_login_failures;
 mod m20261206_000001_blobs;
 mod m20261206_000002_request_counts;
+mod m20261207_000001_catalogue_version;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_login_failures::Migration),
             Box::new(m20261206_000001_blobs::Migration),
             Box::new(m20261206_000002_request_counts::Migration),
+            Box::new(m20261207_000001_catalogue_version::Migration),
         ]
     }
 }

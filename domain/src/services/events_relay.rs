@@ -4,6 +4,9 @@
 //! the notifications this registry sent itself (their subscribers heard them at once), so
 //! every event reaches every subscriber exactly once.
 //!
+//! It also listens on [`CATALOGUE_CHANNEL`], where database triggers announce every change to
+//! the tables the lookup cache reads (`lookup_cache.rs`), and forgets the cached lookups.
+//!
 //! When the listening connection is lost, the relay reconnects with exponential backoff
 //! (from [`RELAY_BACKOFF_MIN`] up to [`RELAY_BACKOFF_MAX`]) and, once listening again, tells
 //! the local subscribers that they may have missed events ([`ChangeKind::Missed`]).
@@ -16,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::events::{ChangeKind, Notice, RegistryEvent, EVENT_CHANNEL};
+use super::lookup_cache::CATALOGUE_CHANNEL;
 use super::Registry;
 
 /// First wait before reconnecting a lost listener.
@@ -66,6 +70,7 @@ impl Registry {
                         Ok(current) => {
                             tracing::info!("listening for other replicas' events again");
                             let _ = self.events.local.send(RegistryEvent::missed());
+                            self.lookups_changed();
                             current
                         }
                         Err(e) if pool.is_closed() => {
@@ -86,9 +91,13 @@ impl Registry {
                     received = current.try_recv() => received,
                 };
                 match received {
+                    Ok(Some(notification)) if notification.channel() == CATALOGUE_CHANNEL => {
+                        self.lookups_changed();
+                    }
                     Ok(Some(notification)) => self.relay_one(notification.payload()).await,
                     Ok(None) => {
                         tracing::warn!("lost the connection carrying other replicas' events");
+                        self.lookups_changed();
                         break;
                     }
                     Err(_) if pool.is_closed() => return,
@@ -130,6 +139,8 @@ impl Registry {
 async fn listen(pool: &PgPool) -> Result<PgListener, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.eager_reconnect(false);
-    listener.listen(EVENT_CHANNEL).await?;
+    listener
+        .listen_all([EVENT_CHANNEL, CATALOGUE_CHANNEL])
+        .await?;
     Ok(listener)
 }

@@ -28,14 +28,26 @@ impl Registry {
         arch: Option<&str>,
     ) -> Result<ImageView> {
         let owner = self.container(actor, &reference.path).await?;
-        let not_found = || DomainError::not_found(format!("image {}", describe(reference)));
+        self.image_in(owner, reference, arch)
+            .await?
+            .ok_or_else(|| image_not_found(reference))
+    }
+
+    /// The image `reference` names in `owner` (already checked for the reader), if any.
+    pub(crate) async fn image_in(
+        &self,
+        owner: ContainerView,
+        reference: &ImageRef,
+        arch: Option<&str>,
+    ) -> Result<Option<ImageView>> {
         let image = match &reference.version {
-            Version::Hash(sha) => image::Entity::find()
-                .filter(image::Column::ContainerId.eq(owner.container.id))
-                .filter(image::Column::Sha256.eq(sha.as_str()))
-                .one(&self.db)
-                .await?
-                .ok_or_else(not_found)?,
+            Version::Hash(sha) => {
+                image::Entity::find()
+                    .filter(image::Column::ContainerId.eq(owner.container.id))
+                    .filter(image::Column::Sha256.eq(sha.as_str()))
+                    .one(&self.db)
+                    .await?
+            }
             Version::Tag(name) => {
                 // The tag and its image in one query. No arch asked for: prefer the default
                 // arch, else whatever single arch has the tag.
@@ -50,11 +62,14 @@ impl Registry {
                         candidates.into_iter().nth(default.unwrap_or(0))
                     }
                 };
-                chosen.ok_or_else(not_found)?.1
+                chosen.map(|(_, image)| image)
             }
         };
+        let Some(image) = image else {
+            return Ok(None);
+        };
         let tags = self.tags_of_image(image.id).await?;
-        Ok(ImageView { owner, image, tags })
+        Ok(Some(ImageView { owner, image, tags }))
     }
 
     pub(crate) async fn tags_of_image(&self, image_id: i64) -> Result<Vec<tag::Model>> {
@@ -306,6 +321,10 @@ pub(crate) async fn upsert_tag(
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+pub(crate) fn image_not_found(reference: &ImageRef) -> DomainError {
+    DomainError::not_found(format!("image {}", describe(reference)))
 }
 
 fn describe(reference: &ImageRef) -> String {

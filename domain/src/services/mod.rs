@@ -32,6 +32,9 @@ mod jobs;
 mod keys;
 mod login_failures;
 mod lookup;
+mod lookup_cache;
+#[cfg(test)]
+mod lookup_cache_tests;
 mod metadata;
 mod multipart;
 mod namespace;
@@ -83,6 +86,9 @@ pub use keys::{
     KeyQuery, KeysAdded, PublicKeyView, KEY_LOOKUP_LIMIT, MAX_KEYS_PER_UPLOAD, MAX_KEYTEXT_BYTES,
 };
 pub use login_failures::LOGIN_FAILURE_KEY_MAX;
+pub use lookup_cache::{
+    ImageDetails, CATALOGUE_CHANNEL, LOOKUP_CACHE_ENTRIES, LOOKUP_WATCH_INTERVAL,
+};
 pub use metadata::SifMetadata;
 pub use multipart::{MultipartTicket, MAX_PARTS, MIN_PART_SIZE};
 pub use namespace::{ContainerView, NewCollection, NewContainer, NewEntity};
@@ -126,6 +132,8 @@ pub struct Registry {
     events: events::EventBus,
     /// Uploads streaming into the store right now (`gauges.rs`), shared by every clone.
     uploads: gauges::UploadGauge,
+    /// Cached image lookups (`lookup_cache.rs`), shared by every clone.
+    lookups: Arc<lookup_cache::LookupCache>,
 }
 
 impl Registry {
@@ -140,7 +148,16 @@ impl Registry {
             secret_key: Arc::new(key),
             events: events::EventBus::new(),
             uploads: gauges::UploadGauge::default(),
+            lookups: Arc::new(lookup_cache::LookupCache::new(
+                lookup_cache::LOOKUP_CACHE_ENTRIES,
+            )),
         }
+    }
+
+    /// Keeps at most `entries` image lookups in memory (0: no cache).
+    pub fn with_lookup_cache(mut self, entries: usize) -> Self {
+        self.lookups = Arc::new(lookup_cache::LookupCache::new(entries));
+        self
     }
 
     /// Whether uploads that are not valid SIF images are kept (default: refused).

@@ -323,6 +323,8 @@ impl Registry {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        // Cached lookups carry the container's download count.
+        self.lookups_changed();
         Ok(())
     }
 }

@@ -12,11 +12,13 @@
 //!   tmp/mp-<upload id>.part    multipart uploads in progress: parts are written at their
 //!                              offsets; removed on completion or abort, swept at start-up
 //!                              once older than a day (the upload sessions' lifetime)
+//!   tmp/mp-<id>.<offset>.done  marks a part written in place (see fs_multipart.rs)
+//!   tmp/mp-<id>.<offset>.part  a part sent again, copied in at completion
 //! ```
 //!
 //! A blob is written to `tmp/`, hashed while streaming, checked against the declared digest
 //! and size, fsynced and then renamed into `sha256/` (an atomic step on one filesystem), after
-//! which the directory is fsynced too. Identical content is stored once: when the target
+//! which the directory is fsynced too (both fsyncs can be turned off, [`FsBlobStore::with_fsync`]). Identical content is stored once: when the target
 //! already exists the new copy is dropped.
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -33,10 +35,17 @@ use crate::names::Sha256Hex;
 /// The layout version written to and checked in `<root>/LAYOUT`.
 pub const LAYOUT_VERSION: u32 = 1;
 const LAYOUT_FILE: &str = "LAYOUT";
-/// Downloads are read in pieces of this size. Each piece is one hand-over to the blocking
-/// thread pool and back; 1 MiB pieces (instead of 256 KiB) cut those thread switches, which
-/// dominated the profile of a pull, by four.
+/// Downloads are read in pieces of at most this size. Each piece is one hand-over to the
+/// blocking thread pool and back; 1 MiB pieces (instead of 256 KiB) cut those thread
+/// switches, which dominated the profile of a pull, by four.
 const READ_CHUNK: usize = 1024 * 1024;
+/// The smallest piece, however many downloads run at once.
+const MIN_READ_CHUNK: usize = 128 * 1024;
+/// The read-ahead memory all downloads of the process share: with `n` downloads running,
+/// each reads pieces of `READ_AHEAD_BUDGET / n` (within the two bounds above), so 50
+/// parallel pulls hold about as much as eight fast ones, and one download still gets full
+/// 1 MiB pieces.
+const READ_AHEAD_BUDGET: usize = 8 * 1024 * 1024;
 /// While a blob streams in, what has arrived is handed to the disk in the background every
 /// this many bytes (an fdatasync on a second handle), so the disk writes while the network
 /// delivers and the final fsync waits only for the last stretch, not for the whole file.
@@ -49,6 +58,10 @@ const MULTIPART_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(25
 #[derive(Clone, Debug)]
 pub struct FsBlobStore {
     root: PathBuf,
+    /// Whether a blob is fsynced (with its directory) before a push is acknowledged.
+    fsync: bool,
+    /// Multipart uploads' sha256 as their parts arrive (`fs_multipart.rs`).
+    running: multipart::RunningHashes,
 }
 
 impl FsBlobStore {
@@ -75,9 +88,20 @@ impl FsBlobStore {
             }
             Err(e) => return Err(e.into()),
         }
-        let store = FsBlobStore { root };
+        let store = FsBlobStore {
+            root,
+            fsync: true,
+            running: multipart::RunningHashes::default(),
+        };
         store.sweep_temporary_files().await?;
         Ok(store)
+    }
+
+    /// With `false`, blobs are not fsynced before a push is acknowledged (`storage.fsync`):
+    /// a crash of silo still loses nothing (the kernel has the bytes), a power cut may.
+    pub fn with_fsync(mut self, fsync: bool) -> Self {
+        self.fsync = fsync;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -160,7 +184,9 @@ impl FsBlobStore {
             let _ = tokio::fs::remove_file(temp).await;
             return Err(e.into());
         }
-        sync_dir(dir).await?;
+        if self.fsync {
+            sync_dir(dir).await?;
+        }
         Ok(StoredBlob {
             sha256,
             size,
@@ -175,7 +201,7 @@ impl FsBlobStore {
 
     /// Streams `data` into `temp`, hashing it, and checks it against `expected`. With
     /// `durable`, the file is fsynced before this returns (blobs about to be committed);
-    /// multipart parts are not: they become durable in the assembled file, which is
+    /// re-sent multipart parts are not: they become durable in the upload file, which is
     /// fsynced and verified against the whole image's digest before its commit.
     async fn write_temp(
         &self,
@@ -247,97 +273,74 @@ impl FsBlobStore {
     }
 }
 
-/// Builds the upload at `main` from its parts (when it was uploaded in parts), then hashes
-/// and fsyncs it. Parts must tile the file from offset 0 without gaps or overlaps.
-fn assemble(main: &Path, parts: &[(u64, PathBuf)]) -> Result<(Sha256Hex, u64), StoreError> {
-    if parts.is_empty() {
-        return Ok(hash_and_sync(main)?);
-    }
-    let mut out = std::io::BufWriter::with_capacity(
-        1024 * 1024,
-        std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(main)?,
-    );
-    let mut next: u64 = 0;
-    for (offset, path) in parts {
-        if *offset != next {
-            return Err(StoreError::SizeMismatch {
-                expected: *offset,
-                actual: next,
-            });
-        }
-        next += std::io::copy(&mut std::fs::File::open(path)?, &mut out)?;
-    }
-    std::io::Write::flush(&mut out)?;
-    drop(out);
-    for (_, path) in parts {
-        let _ = std::fs::remove_file(path);
-    }
-    Ok(hash_and_sync(main)?)
-}
-
-/// Hashes a whole file and fsyncs it (blocking; run it off the async threads).
-fn hash_and_sync(path: &Path) -> std::io::Result<(Sha256Hex, u64)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    let mut size: u64 = 0;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)?
-        .sync_all()?;
-    Ok((
-        Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex"),
-        size,
-    ))
-}
-
 /// A piece of a download being read on the blocking pool, handing the file back with it.
 type PendingRead = tokio::task::JoinHandle<(std::fs::File, std::io::Result<Bytes>)>;
 
 /// Reads `len` bytes at `offset` of `file` on the blocking pool, straight into the buffer
-/// that is sent (no second copy, as `tokio::fs::File` makes).
+/// that is sent (no second copy, as `tokio::fs::File` makes). The buffer is allocated here,
+/// on the async worker that will also free it once sent: were it allocated on the blocking
+/// thread, each of the many blocking threads would get an allocator arena of its own, and
+/// every arena keeps freed pieces for reuse, which multiplied the resident memory of many
+/// parallel downloads.
 fn read_piece(file: std::fs::File, offset: u64, len: usize) -> PendingRead {
+    let mut buf = BytesMut::zeroed(len);
     tokio::task::spawn_blocking(move || {
         use std::os::unix::fs::FileExt;
-        let mut buf = BytesMut::zeroed(len);
         let read = file.read_exact_at(&mut buf, offset).map(|()| buf.freeze());
         (file, read)
     })
 }
 
-/// Streams `len` bytes of `file` from `offset` in pieces of `READ_CHUNK`. The next piece
-/// is read while the current one is being sent (one piece of read-ahead), so at most two
-/// pieces per download are in memory.
+/// Downloads being streamed by this process, for sizing their pieces.
+static ACTIVE_DOWNLOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One running download, counted in [`ACTIVE_DOWNLOADS`] for as long as it lives.
+struct DownloadSlot;
+
+impl DownloadSlot {
+    fn take() -> DownloadSlot {
+        ACTIVE_DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        DownloadSlot
+    }
+
+    /// This download's next piece: its share of the read-ahead budget.
+    fn piece_size(&self) -> usize {
+        let active = ACTIVE_DOWNLOADS
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1);
+        (READ_AHEAD_BUDGET / active).clamp(MIN_READ_CHUNK, READ_CHUNK)
+    }
+}
+
+impl Drop for DownloadSlot {
+    fn drop(&mut self) {
+        ACTIVE_DOWNLOADS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Streams `len` bytes of `file` from `offset` in pieces of the download's share of
+/// [`READ_AHEAD_BUDGET`]. The next piece is read while the current one is being sent (one
+/// piece of read-ahead), so at most two pieces per download are in memory.
 fn read_stream(file: std::fs::File, offset: u64, len: u64) -> ByteStream {
     let end = offset + len;
-    let piece = move |at: u64| (end - at).min(READ_CHUNK as u64) as usize;
-    let first = (len > 0).then(|| read_piece(file, offset, piece(offset)));
+    let slot = DownloadSlot::take();
+    let piece =
+        move |slot: &DownloadSlot, at: u64| (end - at).min(slot.piece_size() as u64) as usize;
+    let first = (len > 0).then(|| read_piece(file, offset, piece(&slot, offset)));
     Box::pin(futures::stream::unfold(
-        (first, offset),
-        move |(pending, at)| async move {
+        (first, offset, slot),
+        move |(pending, at, slot)| async move {
             let (file, read) = match pending?.await {
                 Ok(done) => done,
-                Err(e) => return Some((Err(std::io::Error::other(e)), (None, end))),
+                Err(e) => return Some((Err(std::io::Error::other(e)), (None, end, slot))),
             };
             match read {
                 Ok(bytes) => {
                     let at = at + bytes.len() as u64;
-                    let next = (at < end).then(|| read_piece(file, at, piece(at)));
-                    Some((Ok(bytes), (next, at)))
+                    let next = (at < end).then(|| read_piece(file, at, piece(&slot, at)));
+                    Some((Ok(bytes), (next, at, slot)))
                 }
-                Err(e) => Some((Err(e), (None, end))),
+                Err(e) => Some((Err(e), (None, end, slot))),
             }
         },
     ))
@@ -354,7 +357,7 @@ async fn sync_dir(dir: &Path) -> std::io::Result<()> {
 impl BlobStore for FsBlobStore {
     async fn put(&self, data: ByteStream, expected: &Expected) -> Result<StoredBlob, StoreError> {
         let temp = self.temp_path();
-        let written = self.write_temp(&temp, data, expected, true).await;
+        let written = self.write_temp(&temp, data, expected, self.fsync).await;
         let (sha256, size) = match written {
             Ok(ok) => ok,
             Err(e) => {
@@ -444,6 +447,7 @@ impl BlobStore for FsBlobStore {
     async fn begin_multipart(&self, upload_id: &UploadId, size: u64) -> Result<(), StoreError> {
         let file = tokio::fs::File::create(self.multipart_path(upload_id)).await?;
         file.set_len(size).await?;
+        self.running.start(upload_id);
         Ok(())
     }
 
@@ -456,36 +460,8 @@ impl BlobStore for FsBlobStore {
         data: ByteStream,
         expected_sha256: Option<&Sha256Hex>,
     ) -> Result<Sha256Hex, StoreError> {
-        let main = self.multipart_path(upload_id);
-        if !tokio::fs::try_exists(&main).await? {
-            return Err(StoreError::NotFound);
-        }
-        // Staged apart and moved into place only once verified, so a bad re-send never
-        // replaces a good part.
-        let staged = self.root.join("tmp").join(format!(
-            "mp-{upload_id}.{offset}.{}.staged",
-            hex::encode(rand::random::<[u8; 8]>())
-        ));
-        let expected = Expected {
-            sha256: expected_sha256.cloned(),
-            size: Some(len),
-        };
-        let (sha256, _) = match self.write_temp(&staged, data, &expected, false).await {
-            Ok(done) => done,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&staged).await;
-                return Err(e);
-            }
-        };
-        let part = self
-            .root
-            .join("tmp")
-            .join(format!("mp-{upload_id}.{offset}.part"));
-        if let Err(e) = tokio::fs::rename(&staged, &part).await {
-            let _ = tokio::fs::remove_file(&staged).await;
-            return Err(e.into());
-        }
-        Ok(sha256)
+        self.write_multipart_part(upload_id, offset, len, data, expected_sha256)
+            .await
     }
 
     async fn complete_multipart(
@@ -493,42 +469,7 @@ impl BlobStore for FsBlobStore {
         upload_id: &UploadId,
         expected: &Expected,
     ) -> Result<StoredBlob, StoreError> {
-        let path = self.multipart_path(upload_id);
-        if !tokio::fs::try_exists(&path).await? {
-            return Err(StoreError::NotFound);
-        }
-        let parts = self.part_files(upload_id).await?;
-        let assembling = path.clone();
-        let assembled = tokio::task::spawn_blocking(move || assemble(&assembling, &parts))
-            .await
-            .map_err(std::io::Error::other)?;
-        let verdict = match assembled {
-            Err(e) => Err(e),
-            Ok((_, size)) if expected.size.is_some_and(|want| want != size) => {
-                Err(StoreError::SizeMismatch {
-                    expected: expected.size.unwrap_or(0),
-                    actual: size,
-                })
-            }
-            Ok((sha256, _)) if expected.sha256.as_ref().is_some_and(|want| *want != sha256) => {
-                Err(StoreError::DigestMismatch {
-                    expected: expected
-                        .sha256
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    actual: sha256.to_string(),
-                })
-            }
-            Ok(done) => Ok(done),
-        };
-        match verdict {
-            Ok((sha256, size)) => self.commit(&path, sha256, size).await,
-            Err(e) => {
-                self.abort_multipart(upload_id).await?;
-                Err(e)
-            }
-        }
+        self.complete_multipart_file(upload_id, expected).await
     }
 
     async fn append_part(
@@ -567,24 +508,14 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn abort_multipart(&self, upload_id: &UploadId) -> Result<(), StoreError> {
-        let main = self.multipart_path(upload_id);
-        let prefix = format!("mp-{upload_id}.");
-        let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
-        while let Some(entry) = entries.next_entry().await? {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = tokio::fs::remove_file(entry.path()).await;
-            }
-        }
-        match tokio::fs::remove_file(main).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.abort_upload_files(upload_id).await
     }
 }
 
 #[path = "fs_maintenance.rs"]
 mod maintenance;
+#[path = "fs_multipart.rs"]
+mod multipart;
 #[cfg(test)]
 #[path = "fs_tests.rs"]
 mod tests;

@@ -31,11 +31,15 @@ pub async fn get_image(
     Query(query): Query<ArchQuery>,
 ) -> LibraryResult<impl IntoResponse> {
     let reference = ImageRef::parse(&reference)?;
-    let view = state
+    let details = state
         .registry
-        .image(&actor, &reference, query.arch.as_deref())
+        .image_details(&actor, &reference, query.arch.as_deref())
         .await?;
-    Ok(data(image_json(&state.registry, &view).await?))
+    Ok(data(wire::Image::from_view(
+        &details.view,
+        details.stars,
+        details.metadata.as_ref(),
+    )))
 }
 
 /// `POST /v1/images`: registers content for a container (idempotent per content).
