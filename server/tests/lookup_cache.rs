@@ -9,7 +9,7 @@ use common::Harness;
 #[tokio::test]
 async fn reads_after_writes_see_the_writes() {
     let h = Harness::new().await;
-    let token = h.token("alice").await;
+    let token = h.user("alice", false).await;
     let container = h.container(&token, "alice/tools/app", false).await;
     let first = h.push(&token, &container, b"first image", "latest").await;
 
