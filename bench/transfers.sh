@@ -26,7 +26,8 @@
 # TRANSFERS_PORT (first of three ports, default 18401), TRANSFERS_OUT (default
 # $TMPDIR/silo-transfers.md), SILO_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432;
 # skipped when unreachable), TRANSFERS_SKIP_BUILD=1 (use the existing release binary),
-# TRANSFERS_SILO (another silo binary to measure, e.g. an older build; implies no build).
+# TRANSFERS_SILO (another silo binary to measure, e.g. an older build; implies no build),
+# TRANSFERS_API=0 (transfers only: no seeding, no wrk, no start-up rounds).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -379,9 +380,15 @@ api_round() { # api_round DB_LABEL DATA_DIR [DATABASE_URL [noseed]]
 	row "silo serve to first 200 of /healthz, $containers containers, $1 (median of 5)" \
 		"$(printf '%s\n' "${times[@]}" | median | awk '{printf "%.0f ms", $1}')" "-" "-" "< 300 ms"
 }
+if [[ ${TRANSFERS_API:-1} == 0 ]]; then
+	log "SKIPPED: API rounds (TRANSFERS_API=0)"
+else
 api_round SQLite "$tmp/api-sqlite"
 rm -rf "$tmp/api-sqlite"
-if pg_isready -q -h 127.0.0.1 -p 5432; then
+fi
+if [[ ${TRANSFERS_API:-1} == 0 ]]; then
+	:
+elif pg_isready -q -h 127.0.0.1 -p 5432; then
 	pg_db=silo_bench_$RANDOM$RANDOM
 	psql "$pg/postgres" -qc "create database $pg_db" >/dev/null
 	# A throw-away database: no fsync per commit while seeding (reads are what is measured).

@@ -89,6 +89,43 @@ impl RunningHashes {
     }
 }
 
+/// Extends a running hash on a blocking thread of its own while the part streams in, so a
+/// part's two hashes (its own, checked against the sha256 the client announced, and the
+/// image's) run on two cores instead of one after the other.
+struct HashBehind {
+    chunks: tokio::sync::mpsc::Sender<Bytes>,
+    done: tokio::task::JoinHandle<RunningHash>,
+}
+
+impl HashBehind {
+    /// Chunks waiting for the hashing thread (a few MiB at most).
+    const QUEUE: usize = 64;
+
+    fn start(mut running: RunningHash) -> HashBehind {
+        let (chunks, mut queue) = tokio::sync::mpsc::channel::<Bytes>(Self::QUEUE);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = queue.blocking_recv() {
+                running.hasher.update(&chunk);
+                running.hashed += chunk.len() as u64;
+            }
+            running
+        });
+        HashBehind { chunks, done }
+    }
+
+    async fn feed(&self, chunk: Bytes) -> Result<(), StoreError> {
+        self.chunks
+            .send(chunk)
+            .await
+            .map_err(|_| StoreError::Io(std::io::Error::other("the hashing thread ended")))
+    }
+
+    async fn finish(self) -> Result<RunningHash, StoreError> {
+        drop(self.chunks);
+        self.done.await.map_err(join_error)
+    }
+}
+
 fn join_error(e: tokio::task::JoinError) -> StoreError {
     StoreError::Io(std::io::Error::other(e))
 }
@@ -265,15 +302,15 @@ impl FsBlobStore {
         let mut hasher = Sha256::new();
         // Extended on a copy, kept only once this part is written and verified in full.
         let before = self.running.take_if_continued_at(upload_id, offset);
-        let mut running = before.clone();
+        let behind = before.clone().map(HashBehind::start);
         let outcome = self
-            .stream_in_place(&mut writer, &mut hasher, running.as_mut(), len, &mut data)
+            .stream_in_place(&mut writer, &mut hasher, behind.as_ref(), len, &mut data)
             .await;
-        let file = match outcome {
+        let written = match outcome {
             Ok(()) => writer.finish().await,
             Err(e) => Err(e),
         };
-        let verdict = file.and_then(|file| {
+        let verdict = written.and_then(|file| {
             let actual = Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex");
             match expected_sha256 {
                 Some(want) if *want != actual => Err(StoreError::DigestMismatch {
@@ -283,6 +320,10 @@ impl FsBlobStore {
                 _ => Ok((file, actual)),
             }
         });
+        let running = match (&verdict, behind) {
+            (Ok(_), Some(behind)) => behind.finish().await.ok(),
+            _ => None,
+        };
         let (file, actual) = match verdict {
             Ok(done) => done,
             Err(e) => {
@@ -292,6 +333,7 @@ impl FsBlobStore {
                 return Err(e);
             }
         };
+        // Without it (its thread failed), completion hashes from disk instead.
         if let Some(running) = running {
             self.running.put_back(upload_id, running);
         }
@@ -310,7 +352,7 @@ impl FsBlobStore {
         &self,
         writer: &mut PlacedWriter,
         hasher: &mut Sha256,
-        mut running: Option<&mut RunningHash>,
+        behind: Option<&HashBehind>,
         len: u64,
         data: &mut ByteStream,
     ) -> Result<(), StoreError> {
@@ -326,11 +368,10 @@ impl FsBlobStore {
                     actual: size,
                 });
             }
-            hasher.update(&chunk);
-            if let Some(running) = running.as_deref_mut() {
-                running.hasher.update(&chunk);
-                running.hashed += chunk.len() as u64;
+            if let Some(behind) = behind {
+                behind.feed(chunk.clone()).await?;
             }
+            hasher.update(&chunk);
             piece.extend_from_slice(&chunk);
             if piece.len() >= WRITE_PIECE {
                 writer.write(piece.split().freeze()).await?;
