@@ -458,18 +458,16 @@ impl FsBlobStore {
                 return Err(e);
             }
         };
-        let mismatch = if expected.size.is_some_and(|want| want != size) {
-            Some(StoreError::SizeMismatch {
-                expected: expected.size.unwrap_or(0),
+        let mismatch = match (expected.size, expected.sha256.as_ref()) {
+            (Some(want), _) if want != size => Some(StoreError::SizeMismatch {
+                expected: want,
                 actual: size,
-            })
-        } else if let Some(want) = expected.sha256.as_ref().filter(|want| **want != sha256) {
-            Some(StoreError::DigestMismatch {
+            }),
+            (_, Some(want)) if *want != sha256 => Some(StoreError::DigestMismatch {
                 expected: want.to_string(),
                 actual: sha256.to_string(),
-            })
-        } else {
-            None
+            }),
+            _ => None,
         };
         if let Some(e) = mismatch {
             drop(locked);
