@@ -202,11 +202,20 @@ points() {
 }
 sif_mib() { [[ $1 == lib-multipart ]] && echo 70 || echo 3; }
 
-# body_on_disk FLOW: part of the held body is in the filesystem store's tmp/ (a single-part
-# temporary, a multipart part being staged, an OCI upload grown by half a 1 MiB chunk).
+# body_on_disk FLOW [NTH]: part of the held body is in the filesystem store's tmp/ (a
+# single-part temporary; for a multipart upload, bytes at the start of the NTH part, which is
+# written in place into the upload file (its claim marker mp-<id>.<offset>.done names the
+# offset; the file is sparse until written); an OCI upload grown by half a 1 MiB chunk).
 body_on_disk() {
 	case $1 in
-	lib-multipart) find "$blob_root/tmp" -name '*.staged' -size +0 | grep -q . ;;
+	lib-multipart)
+		local markers last
+		markers=$(find "$blob_root/tmp" -name 'mp-*.done' -printf '%f\n')
+		(($(grep -c . <<<"$markers") >= ${2:-1})) || return 1
+		last=$(awk -F. '{print $2, $0}' <<<"$markers" | sort -n | tail -1 | cut -d' ' -f2)
+		od -An -tx1 -j "$(cut -d. -f2 <<<"$last")" -N 4096 "$blob_root/tmp/${last%%.*}.part" 2>/dev/null |
+			grep -q '[1-9a-f]'
+		;;
 	oras) find "$blob_root/tmp" -name 'mp-*.part' -printf '%s\n' | awk '$1 % 1048576 != 0 {f=1} END {exit !f}' ;;
 	*) find "$blob_root/tmp" -name '*.part' ! -name 'mp-*' -size +0 | grep -q . ;;
 	esac
@@ -257,7 +266,7 @@ run_point() { # run_point FLOW SPEC
 		done
 		if [[ $hold == half && $store == fs ]]; then
 			# Wait until the server has written some of the body (bytes on disk).
-			until body_on_disk "$flow"; do
+			until body_on_disk "$flow" "${nth:-1}"; do
 				((SECONDS < deadline)) || die "[$flow/$name] no body bytes reached the disk"
 				sleep 0.05
 			done
