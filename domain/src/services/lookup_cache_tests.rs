@@ -7,7 +7,7 @@ use std::time::Duration;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use tokio_util::sync::CancellationToken;
 
-use super::gc_tests::world;
+use super::gc_tests::{world, World};
 use super::*;
 use crate::entities::collection;
 use crate::names::ImageRef;
@@ -17,6 +17,14 @@ use crate::DomainError;
 
 fn latest() -> ImageRef {
     ImageRef::parse("alice/c/app:latest").unwrap()
+}
+
+/// `alice/c/app:latest` as an anonymous reader sees it.
+async fn anonymous_latest(w: &World) -> Arc<ImageDetails> {
+    w.registry
+        .image_details(&Actor::Anonymous, &latest(), None)
+        .await
+        .unwrap()
 }
 
 async fn make_private(registry: &Registry, collection_id: i64, private: bool) {
@@ -43,28 +51,16 @@ async fn hits_skip_the_database_but_not_the_access_check() {
     // The first reading of the change counter is a change (nothing was seen before).
     w.registry.catch_up_with_writes().await;
 
-    let got = w
-        .registry
-        .image_details(&Actor::Anonymous, &latest(), None)
-        .await
-        .unwrap();
+    let got = anonymous_latest(&w).await;
     assert_eq!(got.view.image.id, first.id);
-    let again = w
-        .registry
-        .image_details(&Actor::Anonymous, &latest(), None)
-        .await
-        .unwrap();
+    let again = anonymous_latest(&w).await;
     assert!(Arc::ptr_eq(&got, &again), "the second lookup is a hit");
 
     // On SQLite, catching up after a request that wrote nothing a lookup reads keeps the
     // cache (on PostgreSQL it always starts afresh).
     w.registry.catch_up_with_writes().await;
     w.registry.catch_up_with_writes().await;
-    let kept = w
-        .registry
-        .image_details(&Actor::Anonymous, &latest(), None)
-        .await
-        .unwrap();
+    let kept = anonymous_latest(&w).await;
     assert_eq!(Arc::ptr_eq(&got, &kept), !db.is_postgres());
 
     // A retag: the catching up every write request ends with makes the next lookup read
@@ -75,11 +71,7 @@ async fn hits_skip_the_database_but_not_the_access_check() {
         .await
         .unwrap();
     w.registry.catch_up_with_writes().await;
-    let got = w
-        .registry
-        .image_details(&Actor::Anonymous, &latest(), None)
-        .await
-        .unwrap();
+    let got = anonymous_latest(&w).await;
     assert_eq!(got.view.image.id, second.id, "a new generation reads again");
 
     // Made private: the owner's lookup fills the cache, an anonymous one is still refused
@@ -177,18 +169,10 @@ async fn changes_made_elsewhere_reach_the_cache() {
         w.registry.catch_up_with_writes().await;
         w.registry.start_lookup_watch(stop.clone()).unwrap();
     }
-    let got = w
-        .registry
-        .image_details(&Actor::Anonymous, &latest(), None)
-        .await
-        .unwrap();
+    let got = anonymous_latest(&w).await;
     assert_eq!(got.view.image.id, first.id);
     tokio::time::sleep(LOOKUP_WATCH_INTERVAL * 3 / 2).await;
-    let still = w
-        .registry
-        .image_details(&Actor::Anonymous, &latest(), None)
-        .await
-        .unwrap();
+    let still = anonymous_latest(&w).await;
     assert!(Arc::ptr_eq(&got, &still), "nothing changed: still a hit");
 
     let elsewhere = Registry::new(db.db.clone(), w.registry.store().clone());

@@ -254,8 +254,7 @@ impl FsBlobStore {
                 });
             }
         }
-        let actual = Sha256Hex::parse(&hex::encode(hasher.finalize()))
-            .expect("a sha256 digest is always valid hex");
+        let actual = super::digest_of(hasher);
         if let Some(want) = &expected.sha256 {
             if *want != actual {
                 return Err(StoreError::DigestMismatch {

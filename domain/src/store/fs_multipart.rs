@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 
 use super::FsBlobStore;
 use crate::names::Sha256Hex;
-use crate::store::{ByteStream, Expected, StoreError, StoredBlob, UploadId};
+use crate::store::{digest_of, ByteStream, Expected, StoreError, StoredBlob, UploadId};
 
 /// Bytes gathered before one positioned write on the blocking pool.
 const WRITE_PIECE: usize = 1024 * 1024;
@@ -237,7 +237,7 @@ fn hash_rest(
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    let sha256 = Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex");
+    let sha256 = digest_of(hasher);
     Ok((sha256, size))
 }
 
@@ -311,7 +311,7 @@ impl FsBlobStore {
             Err(e) => Err(e),
         };
         let verdict = written.and_then(|file| {
-            let actual = Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("sha256 is hex");
+            let actual = digest_of(hasher);
             match expected_sha256 {
                 Some(want) if *want != actual => Err(StoreError::DigestMismatch {
                     expected: want.to_string(),

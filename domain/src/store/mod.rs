@@ -23,6 +23,12 @@ pub mod suite;
 pub use fs::FsBlobStore;
 pub use s3::{S3BlobStore, S3Settings};
 
+/// The digest a finished hasher holds.
+pub(crate) fn digest_of(hasher: sha2::Sha256) -> Sha256Hex {
+    use sha2::Digest;
+    Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("a sha256 digest is valid hex")
+}
+
 /// A stream of bytes flowing in or out of the store.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 

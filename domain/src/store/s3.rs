@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::digest_of;
 use super::s3_requests::{S3Client, MAX_COPY_SIZE};
 pub use super::s3_settings::S3Settings;
 use super::{
@@ -45,10 +46,6 @@ pub struct S3BlobStore {
     presign_ttl: Duration,
     redirect_downloads: bool,
     direct_uploads: bool,
-}
-
-fn digest_of(hasher: Sha256) -> Sha256Hex {
-    Sha256Hex::parse(&hex::encode(hasher.finalize())).expect("a sha256 digest is valid hex")
 }
 
 /// Reads a whole stream, hashing it, and checks it against `expected` (nothing is stored).
