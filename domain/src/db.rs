@@ -22,6 +22,11 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
         Migrator::up(&db, None).await?;
         return Ok(db);
     }
+    // The usual start: nothing to apply, and no second connection for a lock there is no
+    // need for. Migrations are only ever added, so a schema found complete stays complete.
+    if schema_is_current(&db).await? {
+        return Ok(db);
+    }
     // The lock lives in a transaction kept open on one pooled connection while the
     // migrations run on others; ending it (or the process dying) releases the lock.
     let guard = db.begin().await?;
@@ -36,6 +41,24 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
     guard.commit().await?;
     migrated?;
     Ok(db)
+}
+
+/// Whether a PostgreSQL database has every migration of this build applied, found without
+/// writing anything: a new database (no `seaql_migrations` table yet) is not current, and
+/// the table is created only under the migration lock (two replicas creating it at once
+/// would collide).
+async fn schema_is_current(db: &DatabaseConnection) -> Result<bool, sea_orm::DbErr> {
+    let found = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT to_regclass('seaql_migrations') IS NOT NULL AS present",
+        ))
+        .await?;
+    let present = match found {
+        Some(row) => row.try_get::<bool>("", "present")?,
+        None => false,
+    };
+    Ok(present && pending_migrations(db).await? == 0)
 }
 
 /// Connects to `url` without touching the schema (`silo restore` migrates step by step).
@@ -88,5 +111,36 @@ mod tests {
             let db = replica.expect("every replica starts");
             assert_eq!(pending_migrations(&db).await.unwrap(), 0);
         }
+    }
+
+    /// A restart onto a schema that is already current does not queue behind the migration
+    /// lock (nor open a second connection for it): it starts even while another process
+    /// holds that lock.
+    #[tokio::test]
+    async fn a_current_schema_starts_without_the_migration_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(url) = crate::testing::empty_database_url(true, dir.path()).await else {
+            eprintln!(
+                "skipped: needs PostgreSQL ({})",
+                crate::testing::POSTGRES_ENV
+            );
+            return;
+        };
+        let first = connect_and_migrate(&url).await.expect("migrates");
+        let holder = first.begin().await.unwrap();
+        holder
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [MIGRATION_LOCK.into()],
+            ))
+            .await
+            .unwrap();
+        let restart = tokio::time::timeout(Duration::from_secs(5), connect_and_migrate(&url))
+            .await
+            .expect("did not wait for the migration lock")
+            .expect("starts");
+        assert_eq!(pending_migrations(&restart).await.unwrap(), 0);
+        holder.rollback().await.unwrap();
     }
 }

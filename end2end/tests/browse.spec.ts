@@ -27,6 +27,16 @@ function sortedDescending(xs: number[]): boolean {
   return xs.every((x, i) => i === 0 || xs[i - 1] >= x);
 }
 
+// Waits until the cards shown answer this sort (the URL changes before the new listing
+// arrives, and until then the previous cards are still on the page).
+async function listed(page: Page, sort: string, order: 'asc' | 'desc', listingPage = 1) {
+  await expect(
+    page.locator(
+      `[data-testid="collection-cards"][data-sort="${sort}"][data-order="${order}"][data-page="${listingPage}"]`,
+    ),
+  ).toBeVisible();
+}
+
 test.describe('collections list', () => {
   test.skip(!seeded, 'needs `silo seed` data (SILO_E2E_SEEDED=1)');
 
@@ -41,20 +51,24 @@ test.describe('collections list', () => {
     // Sort by size: the URL says so and the sizes fall.
     await page.locator('select[name="sort"]').selectOption('size');
     await expect(page).toHaveURL(/\/collections\?sort=size$/);
+    await listed(page, 'size', 'desc');
     await expect(cards).toHaveCount(48);
     expect(sortedDescending(await values(page, 'size'))).toBe(true);
     // Flip to ascending.
     await page.locator('.order-btn').click();
     await expect(page).toHaveURL(/sort=size&order=asc/);
+    await listed(page, 'size', 'asc');
     const ascending = await values(page, 'size');
     expect(sortedDescending([...ascending].reverse())).toBe(true);
 
     // Downloads, then stars.
     await page.locator('select[name="sort"]').selectOption('downloads');
     await expect(page).toHaveURL(/\?sort=downloads$/);
+    await listed(page, 'downloads', 'desc');
     expect(sortedDescending(await values(page, 'downloads'))).toBe(true);
     await page.locator('select[name="sort"]').selectOption('stars');
     await expect(page).toHaveURL(/\?sort=stars$/);
+    await listed(page, 'stars', 'desc');
     expect(sortedDescending(await values(page, 'stars'))).toBe(true);
 
     // Next page, and a reload keeps it.
@@ -73,10 +87,13 @@ test.describe('collections list', () => {
     await entity.press('Enter');
     await expect(page).toHaveURL(/entity=seed-user-001/);
     await expect(page).not.toHaveURL(/page=2/);
-    await expect(cards.first()).toBeVisible();
-    const names = await page.locator('.collection-card .collection-link').allInnerTexts();
-    expect(names.length).toBeGreaterThan(0);
-    for (const name of names) expect(name.replace(/\s+/g, '')).toMatch(/^seed-user-001\//);
+    // Polled: until the filtered listing arrives, the previous cards are still shown.
+    await expect
+      .poll(async () => {
+        const names = await page.locator('.collection-card .collection-link').allInnerTexts();
+        return names.length > 0 && names.every((name) => /^seed-user-001\//.test(name.replace(/\s+/g, '')));
+      })
+      .toBe(true);
 
     // A text filter that matches nothing says so.
     const q = page.locator('input[name="q"]');

@@ -4,7 +4,7 @@
 // Needs SILO_URL and SILO_E2E_CONTAINER (a public container with a `latest` amd64 tag, pushed
 // by end2end/seed.mjs); SILO_E2E_PRIVATE_CONTAINER (optional) must stay invisible. The tests
 // pull the public image through the library API to have something to chart.
-import { test, expect, request, type Page } from '@playwright/test';
+import { test, expect, request, type Locator, type Page } from '@playwright/test';
 import * as path from 'node:path';
 
 const containerPath = process.env.SILO_E2E_CONTAINER || '';
@@ -36,6 +36,13 @@ async function pullsInSummary(page: Page): Promise<number> {
 
 test.describe.configure({ mode: 'serial' });
 
+// How far a chart's drawing is from its box's width, in CSS pixels.
+async function misfit(chart: Locator): Promise<number> {
+  const box = await chart.boundingBox();
+  const svgWidth = await chart.locator('svg').getAttribute('width');
+  return Math.abs(Number(svgWidth) - Math.round(box!.width));
+}
+
 test.describe('usage charts and entity pages', () => {
   test.beforeAll(async () => {
     expect(containerPath.split('/'), 'set SILO_E2E_CONTAINER=entity/collection/container').toHaveLength(3);
@@ -62,10 +69,9 @@ test.describe('usage charts and entity pages', () => {
     await expect(chart).toHaveAttribute('aria-label', /pulls? in the last 30 days/);
     expect(await pullsInSummary(page)).toBeGreaterThanOrEqual(PULLS);
     await expect(usage.locator('button[data-range="30"]')).toHaveAttribute('aria-pressed', 'true');
-    // The chart fills its box (responsive width, not the 720 px default).
-    const box = await chart.boundingBox();
-    const svgWidth = await chart.locator('svg').getAttribute('width');
-    expect(Math.abs(Number(svgWidth) - Math.round(box!.width))).toBeLessThanOrEqual(2);
+    // The chart fills its box (responsive width, not the 720 px default), also once the
+    // page's layout has settled around it (polled: the redraw follows the box's new size).
+    await expect.poll(() => misfit(chart)).toBeLessThanOrEqual(2);
 
     // A shorter range redraws with fewer days.
     const ticksBefore = await chart.locator('svg text').allTextContents();
@@ -96,6 +102,12 @@ test.describe('usage charts and entity pages', () => {
     await expect(rows.first()).toContainText('latest');
     await expect(rows.first()).toContainText('amd64');
     await expect(rows.first().locator('time')).toHaveAttribute('datetime', /^\d{4}-\d\d-\d\dT/);
+
+    // A narrower window: the chart redraws to its smaller box.
+    const wide = Number(await chart.locator('svg').getAttribute('width'));
+    await page.setViewportSize({ width: 700, height: 900 });
+    await expect.poll(async () => Number(await chart.locator('svg').getAttribute('width'))).toBeLessThan(wide);
+    await expect.poll(() => misfit(chart)).toBeLessThanOrEqual(2);
     expect(errors).toEqual([]);
   });
 

@@ -219,9 +219,12 @@ fn ChartFigure(
     }
 }
 
-/// Keeps `width` at the box's width in CSS pixels, on mount and when the window resizes.
+/// Keeps `width` at the box's width in CSS pixels, whatever changes it: the window, or the
+/// page's layout settling after the chart first drew (a ResizeObserver calls back on every
+/// change of the box's size, and once when it starts observing).
 #[cfg(feature = "csr")]
 fn track_width(holder: NodeRef<Div>, width: RwSignal<u32>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
     let measure = move || {
         if let Some(el) = holder.get_untracked() {
             let w = u32::try_from(el.client_width()).unwrap_or(0);
@@ -230,15 +233,26 @@ fn track_width(holder: NodeRef<Div>, width: RwSignal<u32>) {
             }
         }
     };
-    // The box gets its width once it is in the document: measure on the next frame too.
+    let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |_: js_sys::Array| measure());
+    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+    let kept = StoredValue::new_local(Some((observer, on_resize)));
     Effect::new(move |_| {
-        if holder.get().is_some() {
+        if let Some(el) = holder.get() {
+            kept.with_value(|held| {
+                if let Some((Some(observer), _)) = held {
+                    observer.observe(&el);
+                }
+            });
             measure();
-            request_animation_frame(measure);
         }
     });
-    let handle = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || handle.remove());
+    on_cleanup(move || {
+        let _ = kept.try_update_value(|held| {
+            if let Some((Some(observer), _)) = held.take() {
+                observer.disconnect();
+            }
+        });
+    });
 }
 
 #[cfg(not(feature = "csr"))]

@@ -178,9 +178,20 @@ fn CollectionList(
     );
     let pages = listing.pages();
     let cards = listing.rows.into_iter().map(collection_card).collect_view();
+    // What these cards answer, so a reader (or a test) can tell them from the previous
+    // listing while the next one loads.
+    let order = if request.descending { "desc" } else { "asc" };
     view! {
         <p class="listing-summary muted" aria-live="polite">{summary}</p>
-        <ul class="cards" data-testid="collection-cards">{cards}</ul>
+        <ul
+            class="cards"
+            data-testid="collection-cards"
+            data-sort=request.sort.as_str()
+            data-order=order
+            data-page=listing.page
+        >
+            {cards}
+        </ul>
         <Pager page=listing.page pages=pages request=request go=go />
     }
     .into_any()
