@@ -41,6 +41,9 @@ const WRITE_PIECE: usize = 1024 * 1024;
 pub(super) struct RunningHash {
     hasher: Sha256,
     hashed: u64,
+    /// When the upload began: a hash kept longer than a session lives belongs to an upload
+    /// that ended elsewhere (swept or aborted through another replica) and is dropped.
+    began: std::time::Instant,
 }
 
 /// The running hashes of the uploads this process receives parts of. A writer takes its
@@ -62,11 +65,19 @@ impl RunningHashes {
     }
 
     pub(super) fn start(&self, upload_id: &UploadId) {
+        self.start_dropping_older_than(upload_id, super::MULTIPART_MAX_AGE);
+    }
+
+    /// Starts a hash for `upload_id`, dropping those of uploads begun more than `max_age` ago.
+    fn start_dropping_older_than(&self, upload_id: &UploadId, max_age: std::time::Duration) {
         let fresh = RunningHash {
             hasher: Sha256::new(),
             hashed: 0,
+            began: std::time::Instant::now(),
         };
-        self.lock().insert(upload_id.to_string(), fresh);
+        let mut hashes = self.lock();
+        hashes.retain(|_, hash| hash.began.elapsed() <= max_age);
+        hashes.insert(upload_id.to_string(), fresh);
     }
 
     /// The running hash, taken out, when a part starting at `offset` continues it.
@@ -161,14 +172,45 @@ struct PlacedWriter {
     file: Option<std::fs::File>,
     pending: Option<tokio::task::JoinHandle<(std::fs::File, std::io::Result<()>)>>,
     at: u64,
+    /// With `storage.fsync`: what has been written is handed to the disk every
+    /// [`super::WRITEBACK_EVERY`] bytes, as single-part uploads do, so the disk writes while
+    /// the part arrives.
+    writeback: Option<Writeback>,
+}
+
+/// Bytes written since the last background `fdatasync` began, and that sync (one at a time;
+/// errors are left to completion's own fsync, which reports them).
+#[derive(Default)]
+struct Writeback {
+    unsynced: u64,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl PlacedWriter {
-    fn new(file: std::fs::File, at: u64) -> PlacedWriter {
+    fn new(file: std::fs::File, at: u64, durable: bool) -> PlacedWriter {
         PlacedWriter {
             file: Some(file),
             pending: None,
             at,
+            writeback: durable.then(Writeback::default),
+        }
+    }
+
+    /// Starts a background `fdatasync` when enough has been written since the last one and
+    /// that one is done. The sync's handle shares the open file, and with it the part's
+    /// shared lock, so completion also waits for it.
+    fn write_back(&mut self, file: &std::fs::File, len: u64) {
+        let Some(writeback) = &mut self.writeback else {
+            return;
+        };
+        writeback.unsynced += len;
+        if writeback.unsynced >= super::WRITEBACK_EVERY
+            && writeback.running.as_ref().is_none_or(|r| r.is_finished())
+        {
+            if let Ok(handle) = file.try_clone() {
+                writeback.running = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
+                writeback.unsynced = 0;
+            }
         }
     }
 
@@ -187,6 +229,8 @@ impl PlacedWriter {
             .file
             .take()
             .expect("the file is back once no write is pending");
+        // What the previous writes put in the page cache starts going to the disk.
+        self.write_back(&file, bytes.len() as u64);
         let at = self.at;
         self.at += bytes.len() as u64;
         self.pending = Some(tokio::task::spawn_blocking(move || {
@@ -223,10 +267,10 @@ fn hash_rest(
     file: &std::fs::File,
     running: Option<RunningHash>,
 ) -> std::io::Result<(Sha256Hex, u64)> {
-    let RunningHash { mut hasher, hashed } = running.unwrap_or(RunningHash {
-        hasher: Sha256::new(),
-        hashed: 0,
-    });
+    let (mut hasher, hashed) = match running {
+        Some(running) => (running.hasher, running.hashed),
+        None => (Sha256::new(), 0),
+    };
     let mut buf = vec![0u8; WRITE_PIECE];
     let mut size = hashed;
     loop {
@@ -298,7 +342,7 @@ impl FsBlobStore {
         let file = tokio::task::spawn_blocking(move || open_locked(&opening, false))
             .await
             .map_err(join_error)??;
-        let mut writer = PlacedWriter::new(file, offset);
+        let mut writer = PlacedWriter::new(file, offset, self.fsync);
         let mut hasher = Sha256::new();
         // Extended on a copy, kept only once this part is written and verified in full.
         let before = self.running.take_if_continued_at(upload_id, offset);
@@ -503,5 +547,33 @@ impl FsBlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A running hash outlives no upload session: starting another upload drops the hashes
+    /// of uploads begun longer ago than a session lives (ended through another replica,
+    /// say), and keeps the others.
+    #[test]
+    fn old_running_hashes_are_dropped() {
+        let hashes = RunningHashes::default();
+        let (old, recent) = (
+            UploadId::parse("aa01").unwrap(),
+            UploadId::parse("bb02").unwrap(),
+        );
+        hashes.start(&old);
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        hashes.start(&recent);
+        let newest = UploadId::parse("cc03").unwrap();
+        hashes.start_dropping_older_than(&newest, std::time::Duration::from_millis(200));
+        assert!(
+            hashes.forget(&old).is_none(),
+            "the old upload's hash is gone"
+        );
+        assert!(hashes.forget(&recent).is_some());
+        assert!(hashes.forget(&newest).is_some());
     }
 }
