@@ -12,7 +12,8 @@
 #   2. library push, v2 single-part and v2 multipart (server verifies sha256 and size) vs an
 #      nginx PUT to disk and vs distribution's monolithic blob upload (POST + PUT ?digest=);
 #      1 GiB pushes again with storage.fsync = false (acknowledged from the page cache, as
-#      nginx's PUT is);
+#      nginx's PUT is); the disk's own durable rate (dd conv=fdatasync of the same bytes) as
+#      the reference of the durable pushes; an untimed `sync` before every timed write;
 #   3. silo's peak RSS (VmHWM) over pushes and pulls of each size in TRANSFERS_SIZES;
 #   4. wrk -t2 -c64 -d15s on GET /v1/images/E/C/N:latest and on the shub manifest
 #      GET /api/container/E/C/N:latest over 10,000 seeded containers, SQLite and PostgreSQL
