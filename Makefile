@@ -92,7 +92,7 @@ test-oci: ## oras-py and skopeo against a running silo (SQLite, then an S3 store
 		SILO_DATABASE_URL=$(dir $(SILO_TEST_POSTGRES_URL))$$db OCI_PORT=18291 end2end/run-oci.sh $(SILO_DEBUG); \
 	elif [ "$$CI" = true ]; then exit 1; fi
 
-test-replicas: ## two silo replicas on one PostgreSQL and one S3 store (s3s-fs): push through one, pull through the other, live events, rate limits
+test-replicas: ## two silo replicas on one PostgreSQL and one S3 store (s3s-fs): push through one, pull through the other, live events, rate limits, a moved tag seen by the other
 	cargo build -p server
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
 		SILO_TEST_POSTGRES_URL=$(SILO_TEST_POSTGRES_URL) end2end/run-replicas.sh $(SILO_DEBUG); \

@@ -9,7 +9,9 @@
 #   2. a live treemap event: a server-sent event stream open on B hears A's push;
 #   3. the login rate limit counts failures made through both replicas together;
 #   4. a download capability signed by A (`/download/<token>`) is honoured by B;
-#   5. a push through B of an image A already holds is deduplicated across replicas.
+#   5. a push through B of an image A already holds is deduplicated across replicas;
+#   6. a tag moved by a push through A is what B's image lookups (served from B's lookup
+#      cache until PostgreSQL's NOTIFY empties it) and pulls answer, within seconds.
 #
 # Usage: end2end/run-replicas.sh [SILO_BINARY]
 # Env:   REPLICAS_PORT (default 18700; uses PORT, PORT+1 and PORT+2 for the store)
@@ -188,5 +190,25 @@ push "$url_b" alice/replicas/again:latest "$tmp/big.sif"
 blobs=$(find "$tmp/s3/silo/blobs" -type f | wc -l)
 ((blobs == 2)) || die "the store holds $blobs blobs after pushing big twice through two replicas, want 2"
 pass "the same image pushed through B is stored once"
+
+# ---------------------------------------------------------------- 6. a moved tag reaches B's lookups
+lookup_hash() { # lookup_hash URL REF: the image hash that GET /v1/images answers
+	curl -sf -H "Authorization: Bearer $token" "$1/v1/images/$2?arch=amd64" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["hash"])'
+}
+before=$(lookup_hash "$url_b" alice/replicas/small:latest) # now in B's lookup cache
+[[ $before == "sha256.$(sha256sum <"$tmp/small.sif" | cut -d' ' -f1)" ]] || die "B looked up small:latest as '$before'"
+make_sif "$tmp/newer.sif" 3
+want="sha256.$(sha256sum <"$tmp/newer.sif" | cut -d' ' -f1)"
+push "$url_a" alice/replicas/small:latest "$tmp/newer.sif"
+deadline=$((SECONDS + 5))
+until [[ $(lookup_hash "$url_b" alice/replicas/small:latest) == "$want" ]]; do
+	((SECONDS < deadline)) ||
+		die "5 s after A moved small:latest, B still looks it up as $(lookup_hash "$url_b" alice/replicas/small:latest)"
+	sleep 0.1
+done
+got=$(curl -sfL "$url_b/v1/imagefile/alice/replicas/small:latest?arch=amd64" | sha256sum | cut -d' ' -f1)
+[[ "sha256.$got" == "$want" ]] || die "B served other bytes for the moved tag"
+pass "a tag moved by a push through A is what B's lookups and pulls answer"
 
 log "all $passed checks passed"
