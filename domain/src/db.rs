@@ -30,17 +30,25 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
     // The lock lives in a transaction kept open on one pooled connection while the
     // migrations run on others; ending it (or the process dying) releases the lock.
     let guard = db.begin().await?;
-    guard
+    take_migration_lock(&guard).await?;
+    let migrated = Migrator::up(&db, None).await;
+    guard.commit().await?;
+    migrated?;
+    Ok(db)
+}
+
+/// Waits for the migration lock, held until `transaction` ends.
+async fn take_migration_lock(
+    transaction: &sea_orm::DatabaseTransaction,
+) -> Result<(), sea_orm::DbErr> {
+    transaction
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_advisory_xact_lock($1)",
             [MIGRATION_LOCK.into()],
         ))
         .await?;
-    let migrated = Migrator::up(&db, None).await;
-    guard.commit().await?;
-    migrated?;
-    Ok(db)
+    Ok(())
 }
 
 /// Whether a PostgreSQL database has every migration of this build applied, found without
@@ -92,17 +100,25 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, sea_or
 mod tests {
     use super::*;
 
+    /// A new PostgreSQL database, or None (and a note) when the tests have none.
+    async fn empty_postgres_database(dir: &std::path::Path) -> Option<String> {
+        let url = crate::testing::empty_database_url(true, dir).await;
+        if url.is_none() {
+            eprintln!(
+                "skipped: needs PostgreSQL ({})",
+                crate::testing::POSTGRES_ENV
+            );
+        }
+        url
+    }
+
     /// Replicas of a new version starting together on one PostgreSQL database: every one
     /// comes up, the schema is migrated once, and nothing is left pending. (SQLite serves
     /// one process, so there is nothing to race.)
     #[tokio::test]
     async fn replicas_starting_at_once_all_migrate_cleanly() {
         let dir = tempfile::tempdir().unwrap();
-        let Some(url) = crate::testing::empty_database_url(true, dir.path()).await else {
-            eprintln!(
-                "skipped: needs PostgreSQL ({})",
-                crate::testing::POSTGRES_ENV
-            );
+        let Some(url) = empty_postgres_database(dir.path()).await else {
             return;
         };
         let starts = (0..4).map(|_| connect_and_migrate(&url));
@@ -119,23 +135,12 @@ mod tests {
     #[tokio::test]
     async fn a_current_schema_starts_without_the_migration_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let Some(url) = crate::testing::empty_database_url(true, dir.path()).await else {
-            eprintln!(
-                "skipped: needs PostgreSQL ({})",
-                crate::testing::POSTGRES_ENV
-            );
+        let Some(url) = empty_postgres_database(dir.path()).await else {
             return;
         };
         let first = connect_and_migrate(&url).await.expect("migrates");
         let holder = first.begin().await.unwrap();
-        holder
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock($1)",
-                [MIGRATION_LOCK.into()],
-            ))
-            .await
-            .unwrap();
+        take_migration_lock(&holder).await.unwrap();
         let restart = tokio::time::timeout(Duration::from_secs(5), connect_and_migrate(&url))
             .await
             .expect("did not wait for the migration lock")

@@ -214,8 +214,7 @@ impl FsBlobStore {
         let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
-        let mut unsynced: u64 = 0;
-        let mut writeback: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
+        let mut writeback = Writeback::default();
         while let Some(chunk) = data.next().await {
             let chunk = chunk.map_err(StoreError::Interrupted)?;
             size += chunk.len() as u64;
@@ -229,23 +228,13 @@ impl FsBlobStore {
             }
             hasher.update(&chunk);
             out.write_all(&chunk).await?;
-            unsynced += chunk.len() as u64;
-            if durable
-                && unsynced >= WRITEBACK_EVERY
-                && writeback.as_ref().is_none_or(|w| w.is_finished())
-            {
-                if let Some(done) = writeback.take() {
-                    done.await.map_err(std::io::Error::other)??;
-                }
+            if durable && writeback.due(chunk.len() as u64) {
+                writeback.finish().await?;
                 out.flush().await?;
-                let handle = out.get_ref().try_clone().await?.into_std().await;
-                writeback = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
-                unsynced = 0;
+                writeback.start(out.get_ref().try_clone().await?.into_std().await);
             }
         }
-        if let Some(done) = writeback.take() {
-            done.await.map_err(std::io::Error::other)??;
-        }
+        writeback.finish().await?;
         if let Some(limit) = expected.size {
             if size != limit {
                 return Err(StoreError::SizeMismatch {
@@ -269,6 +258,38 @@ impl FsBlobStore {
             file.sync_all().await?;
         }
         Ok((actual, size))
+    }
+}
+
+/// Hands what a writer has written to the disk in the background: every [`WRITEBACK_EVERY`]
+/// bytes an `fdatasync` on a second handle of the file, one at a time, so the disk writes
+/// while the network delivers and the final fsync waits only for the last stretch.
+#[derive(Default)]
+pub(super) struct Writeback {
+    unsynced: u64,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Writeback {
+    /// Counts `len` more bytes written; true when a sync should start now (enough written
+    /// since the last one, and that one is done).
+    pub(super) fn due(&mut self, len: u64) -> bool {
+        self.unsynced += len;
+        self.unsynced >= WRITEBACK_EVERY && self.running.as_ref().is_none_or(|r| r.is_finished())
+    }
+
+    /// Starts syncing `handle` (a second handle of the file being written).
+    pub(super) fn start(&mut self, handle: std::fs::File) {
+        self.running = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
+        self.unsynced = 0;
+    }
+
+    /// Waits for the running sync, if any, and reports its error.
+    async fn finish(&mut self) -> std::io::Result<()> {
+        match self.running.take() {
+            Some(running) => running.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use super::FsBlobStore;
+use super::{FsBlobStore, Writeback};
 use crate::names::Sha256Hex;
 use crate::store::{digest_of, ByteStream, Expected, StoreError, StoredBlob, UploadId};
 
@@ -178,14 +178,6 @@ struct PlacedWriter {
     writeback: Option<Writeback>,
 }
 
-/// Bytes written since the last background `fdatasync` began, and that sync (one at a time;
-/// errors are left to completion's own fsync, which reports them).
-#[derive(Default)]
-struct Writeback {
-    unsynced: u64,
-    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
 impl PlacedWriter {
     fn new(file: std::fs::File, at: u64, durable: bool) -> PlacedWriter {
         PlacedWriter {
@@ -203,13 +195,10 @@ impl PlacedWriter {
         let Some(writeback) = &mut self.writeback else {
             return;
         };
-        writeback.unsynced += len;
-        if writeback.unsynced >= super::WRITEBACK_EVERY
-            && writeback.running.as_ref().is_none_or(|r| r.is_finished())
-        {
+        if writeback.due(len) {
             if let Ok(handle) = file.try_clone() {
-                writeback.running = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
-                writeback.unsynced = 0;
+                // Errors are left to completion's own fsync, which reports them.
+                writeback.start(handle);
             }
         }
     }
